@@ -1,0 +1,27 @@
+"""The HTTP API: a FastAPI app mounted into Reflex (``api_transformer``) on the UI's port."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from backend.api import problems
+from backend.api.middleware import RequestContextMiddleware
+from backend.api.routes import auth, health, v1_teams, v1_users
+
+API_ROUTERS = (health.router, auth.router, v1_teams.router, v1_users.router)
+
+
+def create_api() -> FastAPI:
+    """Build the API app. No work at import time; settings are read per request."""
+    app = FastAPI(
+        title="OnCall API",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    problems.install(app)
+    for router in API_ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app

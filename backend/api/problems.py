@@ -1,0 +1,122 @@
+"""RFC 9457 problem+json for every error the HTTP API returns.
+
+``type`` points at ``<docs>/problems/<code>``; extension members ``code`` (stable, for
+programs), ``errors`` (field-level details) and ``request_id`` (to find the log lines).
+Unknown exceptions become a 500 ``internal_error`` that never echoes the exception text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from backend.core.errors import DomainError, ErrorCode, FieldError, RateLimited, ServiceUnavailable
+from backend.core.settings import get_settings
+
+log = structlog.get_logger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+_HTTP_CODES: dict[int, tuple[ErrorCode, str]] = {
+    400: (ErrorCode.VALIDATION_FAILED, "Bad request"),
+    401: (ErrorCode.UNAUTHENTICATED, "Authentication required"),
+    403: (ErrorCode.PERMISSION_DENIED, "Permission denied"),
+    404: (ErrorCode.NOT_FOUND, "Not found"),
+    405: (ErrorCode.VALIDATION_FAILED, "Method not allowed"),
+    413: (ErrorCode.VALIDATION_FAILED, "Payload too large"),
+    415: (ErrorCode.VALIDATION_FAILED, "Unsupported media type"),
+}
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"{get_settings().docs_base_url}/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = [e.as_dict() for e in errors]
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    headers: dict[str, str] = {}
+    if isinstance(exc, RateLimited | ServiceUnavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="oncall"'
+    return problem(
+        request,
+        status=exc.status,
+        code=exc.code.value,
+        title=exc.title,
+        detail=exc.detail,
+        errors=getattr(exc, "errors", None),
+        headers=headers or None,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return from_domain_error(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(loc=tuple(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors)
+        return problem(
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION_FAILED.value,
+            title="Validation failed",
+            detail=summary or "The request is not valid.",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title = _HTTP_CODES.get(exc.status_code, (ErrorCode.INTERNAL_ERROR, "Error"))
+        return problem(
+            request,
+            status=exc.status_code,
+            code=code.value,
+            title=title,
+            detail=str(exc.detail) if exc.detail else title,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unknown(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled_exception", path=request.url.path, exc_info=exc)
+        return problem(
+            request,
+            status=500,
+            code=ErrorCode.INTERNAL_ERROR.value,
+            title="Internal error",
+            detail="Something went wrong on our side; quote the request id when reporting it.",
+        )

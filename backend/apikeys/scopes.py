@@ -1,0 +1,29 @@
+"""API key scopes and purposes. Scopes are ``<resource>:<read|write>``; write implies read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    TEAMS_READ = "teams:read"
+    TEAMS_WRITE = "teams:write"
+    USERS_READ = "users:read"
+    AUDIT_READ = "audit:read"
+    INCIDENTS_READ = "incidents:read"
+    INCIDENTS_WRITE = "incidents:write"
+
+
+class Purpose(StrEnum):
+    """The purpose is part of the visible prefix (``oc_api_…``) so a leaked key is recognisable
+    by secret scanners and people alike."""
+
+    API = "api"
+    SCIM = "scim"
+
+
+def satisfies(granted: frozenset[str], required: Scope) -> bool:
+    if required.value in granted:
+        return True
+    resource, _, level = required.value.partition(":")
+    return level == "read" and f"{resource}:write" in granted

@@ -1,0 +1,59 @@
+"""Writing audit rows. Called by every service inside its own unit of work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.audit.models import AuditEntry, Severity
+from backend.core.actor import Actor
+from backend.core.db import UnitOfWork
+from backend.core.events import DomainEvent, get_bus
+from backend.core.logging import redact_mapping
+
+
+def record(
+    uow: UnitOfWork,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str = "",
+    target_id: int | str | None = None,
+    target_label: str = "",
+    severity: Severity = Severity.MEDIUM,
+    diff: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Add an audit row for ``action`` (``namespace.entity.verb``) to the current transaction.
+
+    The diff is redacted: a secret never reaches the audit log even if a caller passes one.
+    """
+    entry = AuditEntry(
+        actor_type=actor.kind.value,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        action=action,
+        target_type=target_type,
+        target_id=None if target_id is None else str(target_id),
+        target_label=target_label,
+        ip=actor.ip,
+        user_agent=(actor.user_agent or "")[:500] or None,
+        severity=severity,
+        diff=redact_mapping(diff or {}),
+    )
+    uow.session.add(entry)
+    event = DomainEvent(
+        name="audit.entry.created",
+        payload={"action": action},
+        topics=("audit",),
+        actor_label=actor.label,
+    )
+    uow.after_commit(lambda: get_bus().publish(event))
+    return entry
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The fields that differ, as ``{field: [old, new]}``."""
+    return {
+        key: [before.get(key), after.get(key)]
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+    }

@@ -1,0 +1,174 @@
+"""Engine factory, the metadata naming convention, portable column types and the unit of work.
+
+This is the only module that may branch on the database dialect.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Session, SQLModel, create_engine
+
+from backend.core import clock
+from backend.core.errors import ServiceUnavailable
+from backend.core.settings import get_settings
+
+# Stable constraint names make Alembic autogenerate and batch mode on SQLite deterministic.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+metadata: MetaData = SQLModel.metadata
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every engine (SQLite drops the zone on the way back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            msg = "naive datetime given to a UTC column; use backend.core.clock"
+            raise ValueError(msg)
+        value = clock.as_utc(value)
+        # SQLite stores text; keep it naive UTC so comparisons sort correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else clock.as_utc(value)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers run beside the single writer; busy_timeout queues writers instead of
+    # failing at once; foreign keys are off by default in SQLite.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
+    """Create an engine for ``url`` with the settings each dialect needs."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        in_memory = database in ("", ":memory:")
+        if not in_memory:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            poolclass=StaticPool if in_memory else None,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        # psycopg 3 is our one PostgreSQL driver; accept plain postgresql:// URLs.
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return create_engine(
+        parsed,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+_engine_lock = threading.Lock()
+_engine: Engine | None = None
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, built from settings on first use."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            db = get_settings().database
+            _engine = build_engine(db.url, echo=db.echo, pool_size=db.pool_size)
+        return _engine
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Replace the process-wide engine (tests, CLI with an explicit URL)."""
+    global _engine
+    with _engine_lock:
+        if _engine is not None and engine is not _engine:
+            _engine.dispose()
+        _engine = engine
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+class UnitOfWork:
+    """One transaction plus the work that must only happen once it has committed.
+
+    Services register side effects (enqueue a job, publish a domain event) with
+    :meth:`after_commit`; they run only after a successful commit, so a job never sees a row
+    that is not there and an event never announces a change that was rolled back.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        self._after_commit.append(fn)
+
+    def run_after_commit(self) -> None:
+        hooks, self._after_commit = self._after_commit, []
+        for hook in hooks:
+            hook()
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
+    """Open a transaction; commit on success, roll back on error, then run after-commit hooks.
+
+    Raises:
+        ServiceUnavailable: the database could not be reached (maps to 503 + Retry-After).
+    """
+    session = Session(engine or get_engine(), expire_on_commit=False)
+    uow = UnitOfWork(session)
+    try:
+        yield uow
+        session.commit()
+    except (OperationalError, InterfaceError) as exc:
+        session.rollback()
+        if exc.connection_invalidated or _is_connection_error(exc):
+            raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    uow.run_after_commit()
+
+
+def _is_connection_error(exc: OperationalError | InterfaceError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    markers = ("connection", "could not connect", "server closed", "terminating", "timeout")
+    return any(marker in text for marker in markers)

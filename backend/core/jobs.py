@@ -1,0 +1,46 @@
+"""Job names and enqueueing by name, so ``backend`` never imports ``jobs``.
+
+Actors are registered in ``jobs/actors.py`` under these names; a contract test checks that
+every name has an actor and every actor has a name.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import dramatiq
+from dramatiq import Message
+
+
+class Queue(StrEnum):
+    PAGING = "paging"  # escalation steps and page deliveries: never starved
+    DEFAULT = "default"
+    BULK = "bulk"  # retention, digests, exports
+
+
+class JobName(StrEnum):
+    PURGE_AUDIT_LOG = "purge_audit_log"
+    PURGE_EXPIRED_SESSIONS = "purge_expired_sessions"
+
+
+JOB_QUEUES: dict[JobName, Queue] = {
+    JobName.PURGE_AUDIT_LOG: Queue.BULK,
+    JobName.PURGE_EXPIRED_SESSIONS: Queue.BULK,
+}
+
+
+def enqueue(job: JobName, *, delay_ms: int | None = None, **kwargs: Any) -> Message[Any]:
+    """Send ``job`` with keyword arguments (ids and tokens only, never objects).
+
+    Call this from :meth:`UnitOfWork.after_commit`, never inside a transaction.
+    """
+    broker = dramatiq.get_broker()
+    message: Message[Any] = Message(
+        queue_name=JOB_QUEUES[job].value,
+        actor_name=job.value,
+        args=(),
+        kwargs=kwargs,
+        options={},
+    )
+    return broker.enqueue(message, delay=delay_ms)

@@ -1,0 +1,99 @@
+"""Typed settings, read from the environment (prefix ``ONCALL_``, nested with ``__``).
+
+Nothing reads the environment at import time: call :func:`get_settings`. Tests clear the
+cache through a fixture instead of mutating ``os.environ`` globally.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA_DIR = Path("data")
+
+
+class DatabaseSettings(BaseModel):
+    # The embedded default: one SQLite file under ./data/ (WAL mode, see core/db.py).
+    url: str = f"sqlite:///{DATA_DIR / 'oncall.db'}"
+    echo: bool = False
+    pool_size: int = 10
+
+
+class RedisSettings(BaseModel):
+    # Empty means embedded: stub broker with in-process workers, in-process event bus.
+    url: str = ""
+    # Separate logical databases keep the Reflex state, the broker and pub/sub apart.
+    broker_db: int = 1
+    events_channel: str = "oncall:events"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url)
+
+
+class AuthSettings(BaseModel):
+    session_cookie: str = "oncall_session"
+    session_ttl_hours: int = 12
+    # Activity in the last part of a session's life extends it (sliding sessions).
+    session_slide_when_left_minutes: int = 60
+    cookie_secure: bool = True
+    # Secret for the IdP event hook (HMAC-SHA256). Empty disables the hook.
+    idp_hook_secret: SecretStr = SecretStr("")
+    break_glass_max_attempts: int = 5
+    break_glass_attempt_window_minutes: int = 15
+    break_glass_lockout_failures: int = 3
+    break_glass_lockout_minutes: int = 5
+
+
+class SSOSettings(BaseModel):
+    issuer: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    scopes: str = "openid email profile"
+    display_name: str = "Single sign-on"
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id)
+
+
+class ObservabilitySettings(BaseModel):
+    log_json: bool = True
+    log_level: str = "INFO"
+
+
+class AuditSettings(BaseModel):
+    retention_days: int = 400
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ONCALL_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    # The public origin of the app; CORS is limited to it and OIDC redirects are built on it.
+    base_url: str = "http://localhost:3000"
+    frontend_port: int = 3000
+    backend_port: int = 8000
+    # Worker threads for the embedded (stub) broker.
+    embedded_worker_threads: int = 4
+    docs_base_url: str = "https://oncall.example.org/docs"
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    sso: SSOSettings = Field(default_factory=SSOSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis.enabled
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,88 @@
+"""An idempotent demo organisation: people and teams to try the product with.
+
+Later areas (services, schedules, integrations) add their own parts here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.core.actor import Actor
+from backend.core.db import unit_of_work
+from backend.identity import queries as identity_queries
+from backend.identity.models import User
+from backend.teams import queries as team_queries
+from backend.teams import service as teams
+from backend.teams.models import TeamRole
+from backend.teams.schemas import MemberAdd, TeamCreate
+
+DEMO_USERS = [
+    ("alice@demo.oncall.local", "Alice Adams", "America/New_York"),
+    ("bob@demo.oncall.local", "Bob Brown", "Europe/Berlin"),
+    ("carol@demo.oncall.local", "Carol Chen", "Australia/Sydney"),
+    ("dave@demo.oncall.local", "Dave Diaz", "America/Los_Angeles"),
+    ("erin@demo.oncall.local", "Erin Evans", "Europe/London"),
+]
+DEMO_TEAMS: list[tuple[str, str, list[str], list[str], list[tuple[str, TeamRole]]]] = [
+    (
+        "Platform",
+        "Kubernetes, networking and the shared data stores.",
+        ["org:engineering", "cost-center:100"],
+        ["kubernetes", "postgres"],
+        [
+            ("alice@demo.oncall.local", TeamRole.TEAM_ADMIN),
+            ("bob@demo.oncall.local", TeamRole.RESPONDER),
+            ("carol@demo.oncall.local", TeamRole.RESPONDER),
+            ("erin@demo.oncall.local", TeamRole.OBSERVER),
+        ],
+    ),
+    (
+        "Payments",
+        "Checkout, billing and the payment provider integrations.",
+        ["org:commerce"],
+        ["python", "stripe"],
+        [
+            ("dave@demo.oncall.local", TeamRole.TEAM_ADMIN),
+            ("bob@demo.oncall.local", TeamRole.RESPONDER),
+        ],
+    ),
+]
+
+
+def _ensure_users() -> dict[str, int]:
+    ids: dict[str, int] = {}
+    with unit_of_work() as uow:
+        for email, name, zone in DEMO_USERS:
+            user = identity_queries.user_by_email(uow.session, email)
+            if user is None:
+                user = User(email=email, name=name, time_zone=zone)
+                uow.session.add(user)
+                uow.session.flush()
+            assert user.id is not None
+            ids[email] = user.id
+    return ids
+
+
+def seed() -> dict[str, Any]:
+    """Create what is missing of the demo organisation; returns what exists."""
+    actor = Actor.system("demo-seed")
+    user_ids = _ensure_users()
+    team_ids: dict[str, int] = {}
+    for name, description, org_tags, tech_tags, members in DEMO_TEAMS:
+        with unit_of_work() as uow:
+            existing = [t for t in team_queries.all_teams(uow.session) if t.name == name]
+        if existing and existing[0].id is not None:
+            team_id = existing[0].id
+        else:
+            team_id = teams.create_team(
+                actor,
+                TeamCreate(
+                    name=name, description=description, org_tags=org_tags, tech_tags=tech_tags
+                ),
+            ).id
+        team_ids[name] = team_id
+        current = {m.user_id for m in teams.get_team(actor, team_id).members}
+        for email, role in members:
+            if user_ids[email] not in current:
+                teams.add_member(actor, team_id, MemberAdd(user_id=user_ids[email], role=role))
+    return {"users": user_ids, "teams": team_ids}

@@ -1,0 +1,26 @@
+"""Every table, imported in one place for Alembic's autogenerate and for metadata users."""
+
+from backend.apikeys.models import ApiKey
+from backend.audit.models import AuditEntry
+from backend.core.db import metadata
+from backend.identity.models import (
+    BreakGlassCredential,
+    LoginAttempt,
+    OidcLoginState,
+    User,
+    UserSession,
+)
+from backend.teams.models import Team, TeamMembership
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "BreakGlassCredential",
+    "LoginAttempt",
+    "OidcLoginState",
+    "Team",
+    "TeamMembership",
+    "User",
+    "UserSession",
+    "metadata",
+]
