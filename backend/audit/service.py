@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+from backend.audit import queries
 from backend.audit.models import AuditEntry, Severity
-from backend.core.actor import Actor
-from backend.core.db import UnitOfWork
+from backend.audit.queries import AuditFilter
+from backend.audit.schemas import AuditEntryOut
+from backend.core.actor import Actor, require_authenticated
+from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.events import DomainEvent, get_bus
 from backend.core.logging import redact_mapping
+from backend.teams import queries as team_queries
 
 
 def record(
@@ -57,3 +62,29 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         for key in sorted(set(before) | set(after))
         if before.get(key) != after.get(key)
     }
+
+
+def search_entries(
+    actor: Actor, flt: AuditFilter, *, before_id: int | None = None, limit: int = 50
+) -> list[AuditEntryOut]:
+    """Search the audit log, newest first, ``limit`` rows older than ``before_id``.
+
+    Platform admins see everything; other users see what they did and what was done to teams
+    they administer.
+
+    Raises:
+        Unauthenticated.
+    """
+    require_authenticated(actor)
+    limit = max(1, min(limit, 200))
+    with unit_of_work() as uow:
+        if not actor.is_platform_admin:
+            flt = replace(
+                flt,
+                visible_to_user_id=actor.user_id if actor.user_id is not None else -1,
+                visible_team_ids=tuple(
+                    team_queries.teams_administered_by(uow.session, actor.user_id or -1)
+                ),
+            )
+        rows = queries.search(uow.session, flt, before_id=before_id, limit=limit)
+        return [AuditEntryOut.model_validate(row, from_attributes=True) for row in rows]
