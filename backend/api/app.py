@@ -6,9 +6,15 @@ from fastapi import FastAPI
 
 from backend.api import problems
 from backend.api.middleware import RequestContextMiddleware
-from backend.api.routes import auth, health, v1_teams, v1_users
+from backend.api.routes import auth, health, v1_audit, v1_teams, v1_users
 
-API_ROUTERS = (health.router, auth.router, v1_teams.router, v1_users.router)
+API_ROUTERS = (
+    health.router,
+    auth.router,
+    v1_teams.router,
+    v1_users.router,
+    v1_audit.router,
+)
 
 
 def create_api() -> FastAPI:
