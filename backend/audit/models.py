@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from backend.core import clock
-from backend.core.db import UTCDateTime
+from backend.core.db import StrEnumType, UTCDateTime
 
 
 class Severity(StrEnum):
@@ -33,5 +33,5 @@ class AuditEntry(SQLModel, table=True):
     target_label: str = Field(default="", max_length=320)
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=500)
-    severity: Severity = Field(sa_column=Column(String(16), nullable=False))
+    severity: Severity = Field(sa_column=Column(StrEnumType(Severity, 16), nullable=False))
     diff: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

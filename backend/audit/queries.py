@@ -9,6 +9,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from backend.audit.models import AuditEntry, Severity
+from backend.core import clock
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def search(
     if flt.actor_id is not None:
         stmt = stmt.where(AuditEntry.actor_id == flt.actor_id)
     if flt.since is not None:
-        stmt = stmt.where(col(AuditEntry.at) >= flt.since)
+        stmt = stmt.where(col(AuditEntry.at) >= clock.as_utc(flt.since))
     if flt.until is not None:
-        stmt = stmt.where(col(AuditEntry.at) < flt.until)
+        stmt = stmt.where(col(AuditEntry.at) < clock.as_utc(flt.until))
     if flt.visible_to_user_id is not None:
         own = (AuditEntry.actor_type == "user") & (AuditEntry.actor_id == flt.visible_to_user_id)
         team_targets = (AuditEntry.target_type == "team") & col(AuditEntry.target_id).in_(

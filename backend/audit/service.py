@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -42,7 +43,7 @@ def record(
         ip=actor.ip,
         user_agent=(actor.user_agent or "")[:500] or None,
         severity=severity,
-        diff=redact_mapping(diff or {}),
+        diff=json_safe(redact_mapping(diff or {})),
     )
     uow.session.add(entry)
     event = DomainEvent(
@@ -53,6 +54,12 @@ def record(
     )
     uow.after_commit(lambda: get_bus().publish(event))
     return entry
+
+
+def json_safe(data: dict[str, Any]) -> dict[str, Any]:
+    """Datetimes, enums and other values as the JSON column can store them."""
+    result: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return result
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

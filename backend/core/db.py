@@ -9,10 +9,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, String, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -53,6 +54,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else clock.as_utc(value)
+
+
+class StrEnumType(TypeDecorator[StrEnum]):
+    """A StrEnum stored as plain VARCHAR and read back as the enum (no native DB enum types,
+    so adding a value never needs an ALTER TYPE)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+
+    def process_bind_param(self, value: StrEnum | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum_cls(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_cls(value)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from backend.core import clock
 from backend.core.actor import PlatformRole
-from backend.core.db import UTCDateTime
+from backend.core.db import StrEnumType, UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -21,7 +21,7 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     time_zone: str = Field(default="UTC", max_length=64)
     platform_role: PlatformRole = Field(
-        default=PlatformRole.USER, sa_column=Column(String(32), nullable=False)
+        default=PlatformRole.USER, sa_column=Column(StrEnumType(PlatformRole), nullable=False)
     )
     is_active: bool = Field(default=True)
     oidc_issuer: str | None = Field(default=None, max_length=500)

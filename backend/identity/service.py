@@ -8,9 +8,9 @@ from backend.audit import service as audit
 from backend.audit.models import Severity
 from backend.core import clock
 from backend.core.actor import Actor, PlatformRole, require_authenticated
-from backend.core.db import unit_of_work
+from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import PermissionDenied
-from backend.identity import queries
+from backend.identity import queries, sessions
 from backend.identity.errors import UserNotFound
 from backend.identity.models import User
 from backend.identity.schemas import ProfileUpdate, UserOut
@@ -113,3 +113,59 @@ def set_platform_role(actor: Actor, email: str, role: PlatformRole) -> UserOut:
                 diff={"platform_role": [old.value, role.value]},
             )
         return to_out(user)
+
+
+def deactivate_user(uow: UnitOfWork, actor: Actor, user: User, *, reason: str) -> int:
+    """Deactivate ``user`` inside ``uow`` and revoke every open session; returns how many.
+
+    Idempotent: an inactive user with no open sessions changes nothing and writes no audit row.
+
+    Raises:
+        PermissionDenied: the actor is not a platform admin (or the system).
+    """
+    if not actor.is_platform_admin:
+        raise PermissionDenied("Only platform admins can deactivate users.")
+    revoked = 0
+    if user.is_active:
+        user.is_active = False
+        user.updated_at = clock.now()
+        uow.session.add(user)
+        audit.record(
+            uow,
+            actor,
+            "identity.user.deactivated",
+            target_type="user",
+            target_id=user.id,
+            target_label=user.email,
+            severity=Severity.HIGH,
+            diff={"is_active": [True, False], "reason": reason},
+        )
+    if user.id is not None and queries.active_sessions(uow.session, user.id):
+        revoked = sessions.revoke_all(uow, actor, user, reason=reason)
+    return revoked
+
+
+def reactivate_user(uow: UnitOfWork, actor: Actor, user: User, *, reason: str) -> bool:
+    """Reactivate ``user`` inside ``uow``; returns whether anything changed (idempotent).
+
+    Raises:
+        PermissionDenied: the actor is not a platform admin (or the system).
+    """
+    if not actor.is_platform_admin:
+        raise PermissionDenied("Only platform admins can reactivate users.")
+    if user.is_active:
+        return False
+    user.is_active = True
+    user.updated_at = clock.now()
+    uow.session.add(user)
+    audit.record(
+        uow,
+        actor,
+        "identity.user.reactivated",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.email,
+        severity=Severity.HIGH,
+        diff={"is_active": [False, True], "reason": reason},
+    )
+    return True

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, String
 from sqlmodel import Field, SQLModel
 
 from backend.core import clock
-from backend.core.db import UTCDateTime
+from backend.core.db import StrEnumType, UTCDateTime
 
 
 class TeamRole(StrEnum):
@@ -36,5 +36,5 @@ class TeamMembership(SQLModel, table=True):
 
     team_id: int = Field(foreign_key="team.id", primary_key=True, ondelete="CASCADE")
     user_id: int = Field(foreign_key="user_account.id", primary_key=True, ondelete="CASCADE")
-    role: TeamRole = Field(sa_column=Column(String(32), nullable=False))
+    role: TeamRole = Field(sa_column=Column(StrEnumType(TeamRole), nullable=False))
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

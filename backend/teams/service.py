@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from backend.audit import service as audit
 from backend.audit.models import Severity
@@ -157,8 +158,7 @@ def delete_team(actor: Actor, team_id: int) -> None:
     """
     with unit_of_work() as uow:
         team = authorize(uow.session, actor, team_id, TeamAction.DELETE)
-        for membership, _user in queries.members(uow.session, team_id):
-            uow.session.delete(membership)
+        uow.session.exec(delete(TeamMembership).where(col(TeamMembership.team_id) == team_id))
         uow.session.delete(team)
         audit.record(
             uow,
