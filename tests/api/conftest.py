@@ -14,7 +14,7 @@ from backend.core.actor import Actor
 
 @pytest.fixture
 def client() -> Iterator[TestClient]:
-    with TestClient(create_api(), base_url="http://localhost:3000") as test_client:
+    with TestClient(create_api(), base_url="https://localhost:3000") as test_client:
         yield test_client
 
 
