@@ -9,9 +9,11 @@ from __future__ import annotations
 import threading
 
 import dramatiq
+import redis
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from backend.core.settings import Settings, get_settings
@@ -22,7 +24,7 @@ log = structlog.get_logger(__name__)
 class LogContextMiddleware(Middleware):
     """Binds the message id and actor name to every log line a job writes."""
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:  # type: ignore[type-arg]  # Message is generic
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         structlog.contextvars.bind_contextvars(
             message_id=message.message_id, job=message.actor_name
         )
@@ -30,7 +32,7 @@ class LogContextMiddleware(Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,  # type: ignore[type-arg]  # Message is generic
+        message: MessageProxy,
         *,
         result: object = None,
         exception: BaseException | None = None,
@@ -38,9 +40,23 @@ class LogContextMiddleware(Middleware):
         structlog.contextvars.unbind_contextvars("message_id", "job")
 
 
+def broker_redis_client(settings: Settings) -> redis.Redis:
+    """A client on logical database ``settings.redis.broker_db`` of the server in the URL.
+
+    The URL names the server; Reflex keeps its state in db 0 of it (``rxconfig.py``) and the
+    broker keeps its queues in ``broker_db``, whatever db the URL's path names. Passing
+    ``RedisBroker(url=..., db=...)`` would not do this: Dramatiq turns the URL into a connection
+    pool, and redis-py ignores ``db`` beside a pool, so the queues landed in the URL's db (0
+    when it names none), beside the Reflex state.
+    """
+    options = redis.connection.parse_url(settings.redis.url)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+    options["db"] = settings.redis.broker_db
+    return redis.Redis(connection_pool=redis.ConnectionPool(**options))
+
+
 def build_broker(settings: Settings) -> dramatiq.Broker:
     if settings.redis.enabled:
-        broker: dramatiq.Broker = RedisBroker(url=settings.redis.url, db=settings.redis.broker_db)
+        broker: dramatiq.Broker = RedisBroker(client=broker_redis_client(settings))  # type: ignore[no-untyped-call]  # Dramatiq leaves __init__ unannotated
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

@@ -6,11 +6,13 @@ from fastapi import FastAPI
 
 from backend.api import problems
 from backend.api.middleware import RequestContextMiddleware
-from backend.api.routes import auth, health, v1_audit, v1_teams, v1_users
+from backend.api.routes import auth, health, idp_hooks, sso, v1_audit, v1_teams, v1_users
 
 API_ROUTERS = (
     health.router,
     auth.router,
+    sso.router,
+    idp_hooks.router,
     v1_teams.router,
     v1_users.router,
     v1_audit.router,

@@ -44,7 +44,7 @@ def _out(key: ApiKey) -> ApiKeyOut:
         id=key.id,
         name=key.name,
         purpose=key.purpose,
-        display_prefix=key.display_prefix,  # type: ignore[arg-type]  # str column holding a Purpose
+        display_prefix=key.display_prefix,
         scopes=list(key.scopes),
         created_by=key.created_by_label,
         created_at=key.created_at,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from backend.audit.models import AuditEntry, Severity
@@ -49,9 +49,12 @@ def search(
     if flt.until is not None:
         stmt = stmt.where(col(AuditEntry.at) < clock.as_utc(flt.until))
     if flt.visible_to_user_id is not None:
-        own = (AuditEntry.actor_type == "user") & (AuditEntry.actor_id == flt.visible_to_user_id)
-        team_targets = (AuditEntry.target_type == "team") & col(AuditEntry.target_id).in_(
-            [str(t) for t in flt.visible_team_ids]
+        own = and_(
+            col(AuditEntry.actor_type) == "user", col(AuditEntry.actor_id) == flt.visible_to_user_id
+        )
+        team_targets = and_(
+            col(AuditEntry.target_type) == "team",
+            col(AuditEntry.target_id).in_([str(t) for t in flt.visible_team_ids]),
         )
         stmt = stmt.where(or_(own, team_targets))
     if before_id is not None:

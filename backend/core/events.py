@@ -132,7 +132,7 @@ class RedisEventBus:
                 except (ValueError, KeyError):
                     log.warning("event_malformed", channel=self._channel)
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
             await client.aclose()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import ColumnElement, and_, delete
 from sqlmodel import Session, col, select
 
 from backend.audit import service as audit
@@ -151,7 +151,7 @@ def _blocked_for(session: Session, email: str, ip: str, settings: AuthSettings) 
     lock_window = timedelta(minutes=settings.break_glass_lockout_minutes)
     failures = _times(
         session,
-        (LoginAttempt.email == email) & col(LoginAttempt.success).is_(False),
+        and_(col(LoginAttempt.email) == email, col(LoginAttempt.success).is_(False)),
         now - lock_window,
     )
     waits: list[float] = []
@@ -162,7 +162,7 @@ def _blocked_for(session: Session, email: str, ip: str, settings: AuthSettings) 
     attempt_window = timedelta(minutes=settings.break_glass_attempt_window_minutes)
     attempts = _times(
         session,
-        (LoginAttempt.email == email) & (LoginAttempt.ip == ip),
+        and_(col(LoginAttempt.email) == email, col(LoginAttempt.ip) == ip),
         now - attempt_window,
     )
     if len(attempts) >= settings.break_glass_max_attempts:
@@ -173,10 +173,10 @@ def _blocked_for(session: Session, email: str, ip: str, settings: AuthSettings) 
     return max(1, int(max(waits)) + 1)
 
 
-def _times(session: Session, where: object, since: datetime) -> list[datetime]:
+def _times(session: Session, where: ColumnElement[bool], since: datetime) -> list[datetime]:
     stmt = (
         select(LoginAttempt.at)
-        .where(where, col(LoginAttempt.at) > since)  # type: ignore[arg-type]  # SQL expression
+        .where(where, col(LoginAttempt.at) > since)
         .order_by(col(LoginAttempt.at))
     )
     return [clock.as_utc(t) for t in session.exec(stmt)]
