@@ -21,4 +21,12 @@ config = rx.Config(
     show_built_with_reflex=False,
     # No sitemap: nothing here is for search engines.
     disable_plugins=[rx.plugins.SitemapPlugin],
+    # The UI is built from Radix Themes components; a calm indigo/slate theme.
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(
+                appearance="light", accent_color="indigo", gray_color="slate", radius="medium"
+            )
+        )
+    ],
 )

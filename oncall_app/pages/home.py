@@ -1,0 +1,69 @@
+"""/: my teams with my role and their health warnings."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from backend.teams.schemas import TeamDetail
+from oncall_app.components.badges import role_badge, warnings_list
+from oncall_app.components.empty import empty_state, loading_row
+from oncall_app.layout import page
+from oncall_app.state.home import HomeState
+from oncall_app.state.session import SessionState
+
+
+def _team(team: TeamDetail) -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.link(rx.heading(team.name, size="4"), href="/teams/" + team.id.to_string()),
+                rx.spacer(),
+                role_badge(team.my_role.to(str)),
+                width="100%",
+                align="center",
+            ),
+            rx.text(
+                team.member_count.to_string() + " member(s)", size="1", color=rx.color("gray", 10)
+            ),
+            warnings_list(team.health_warnings),
+            spacing="2",
+            align="stretch",
+        ),
+        width="100%",
+    )
+
+
+@page("/", "Home", on_load=[HomeState.load])
+def home_page() -> rx.Component:
+    return rx.vstack(
+        rx.text("Signed in as ", rx.text.strong(SessionState.user_name), "."),
+        rx.callout(
+            "Incidents, schedules and who is on call now will appear here once those areas "
+            "are built.",
+            icon="info",
+            color_scheme="gray",
+            size="1",
+        ),
+        rx.heading("My teams", size="4", as_="h2"),
+        rx.cond(
+            ~HomeState.loaded,
+            loading_row(),
+            rx.cond(
+                HomeState.my_teams.length() == 0,
+                empty_state(
+                    "users",
+                    "You are not in any team yet",
+                    "Open Teams to create one or ask a team admin to add you.",
+                ),
+                rx.grid(
+                    rx.foreach(HomeState.my_teams, _team),
+                    columns=rx.breakpoints(initial="1", md="2"),
+                    spacing="3",
+                    width="100%",
+                ),
+            ),
+        ),
+        spacing="4",
+        width="100%",
+        align="stretch",
+    )

@@ -1,0 +1,1 @@
+"""Reflex states. Page states subclass SessionState so every handler can reach the actor."""

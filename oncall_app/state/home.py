@@ -1,0 +1,40 @@
+"""Home: the teams I belong to, my role in each and their health."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from backend.core.actor import Actor
+from backend.core.events import DomainEvent
+from backend.teams import service as teams
+from backend.teams.schemas import TeamDetail
+from oncall_app.services import call
+from oncall_app.state.session import SessionState
+
+
+def my_teams(actor: Actor) -> list[TeamDetail]:
+    # No "teams of user" service yet: read each team's detail (my_role) in the same thread.
+    details = [teams.get_team(actor, t.id) for t in teams.list_teams(actor)]
+    return [d for d in details if d.my_role is not None]
+
+
+class HomeState(SessionState):
+    my_teams: list[TeamDetail] = []
+    loaded: bool = False
+
+    @rx.event
+    async def load(self):
+        if not self.authenticated:
+            return None
+        self._watch(HomeState, ("teams",))
+        try:
+            self.my_teams = await call(my_teams, await self._actor())
+        except Exception as exc:
+            return self._fail(exc)
+        self.loaded = True
+        return None
+
+    async def _on_live(self, actor: Actor, event: DomainEvent) -> str:
+        del event  # the list is small: re-read it; no toast on the home page
+        self.my_teams = await call(my_teams, actor)
+        return ""
