@@ -16,7 +16,11 @@ config = rx.Config(
     # Our own origin only: otherwise any site could open the websocket with the user's cookie.
     cors_allowed_origins=[_settings.base_url],
     # Several backend workers share state through Redis in production.
-    redis_url=f"{_settings.redis.url.rstrip('/')}/0" if _settings.redis.enabled else None,
+    redis_url=(
+        _settings.redis.url_for_db(_settings.redis.reflex_state_db)
+        if _settings.redis.enabled
+        else None
+    ),
     telemetry_enabled=False,
     show_built_with_reflex=False,
     # No sitemap: nothing here is for search engines.

@@ -122,8 +122,8 @@ class RedisEventBus:
     async def subscribe(self) -> AsyncIterator[DomainEvent]:
         client = aioredis.Redis.from_url(self._url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self._channel)
         try:
+            await pubsub.subscribe(self._channel)
             async for message in pubsub.listen():
                 if message.get("type") != "message":
                     continue

@@ -36,6 +36,8 @@ def enqueue(job: JobName, *, delay_ms: int | None = None, **kwargs: Any) -> Mess
     Call this from :meth:`UnitOfWork.after_commit`, never inside a transaction.
     """
     broker = dramatiq.get_broker()
+    # Processes that only send (the web app) never import the actors that declare the queues.
+    broker.declare_queue(JOB_QUEUES[job].value)
     message: Message[Any] = Message(
         queue_name=JOB_QUEUES[job].value,
         actor_name=job.value,

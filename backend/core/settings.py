@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,9 +30,17 @@ class RedisSettings(BaseModel):
     broker_db: int = 1
     events_channel: str = "oncall:events"
 
+    # Reflex's state manager keeps its keys in this logical database.
+    reflex_state_db: int = 0
+
     @property
     def enabled(self) -> bool:
         return bool(self.url)
+
+    def url_for_db(self, db: int) -> str:
+        """The configured server's URL with its database replaced by ``db``."""
+        parts = urlsplit(self.url)
+        return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
 
 
 class AuthSettings(BaseModel):

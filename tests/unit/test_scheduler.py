@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+from dramatiq.brokers.stub import StubBroker
+
+from backend.core.jobs import JobName
+from jobs.scheduler import Scheduler
+
+
+def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> None:
+    scheduler = Scheduler()
+    with time_machine.travel(datetime(2026, 11, 23, 10, 0, 5, tzinfo=UTC), tick=False) as clock:
+        assert scheduler.tick() == [JobName.PURGE_EXPIRED_SESSIONS, JobName.PURGE_AUDIT_LOG]
+        assert scheduler.tick() == []
+        clock.shift(timedelta(minutes=59))
+        assert scheduler.tick() == []
+        clock.shift(timedelta(minutes=1))
+        assert scheduler.tick() == [JobName.PURGE_EXPIRED_SESSIONS]
+    assert stub_broker.queues["bulk"].qsize() == 3
