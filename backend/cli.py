@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,8 @@ from backend.core.validation import parse
 from backend.demo import seed as demo_seed
 from backend.identity import break_glass
 from backend.identity import service as identity
+from jobs import scheduler as jobs_scheduler
+from jobs.broker import setup_broker
 
 ROOT = Path(__file__).resolve().parent.parent
 app = typer.Typer(no_args_is_help=True, help="OnCall: on-call and incident management.")
@@ -167,6 +170,18 @@ def worker(
         str(threads),
     ]
     os.execv(sys.executable, args)  # noqa: S606  # replaces this process on purpose
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Send periodic jobs (retention, cleanup) to the workers; safe to run on several machines."""
+    if not get_settings().redis.enabled:
+        typer.echo(
+            "error: set ONCALL_REDIS__URL; embedded, `oncall serve` schedules itself.", err=True
+        )
+        raise typer.Exit(code=2)
+    setup_broker()
+    jobs_scheduler.Scheduler().run(threading.Event())
 
 
 def main() -> None:
