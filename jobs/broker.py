@@ -11,9 +11,9 @@ import threading
 import dramatiq
 import redis
 import structlog
+from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
-from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from backend.core.settings import Settings, get_settings
