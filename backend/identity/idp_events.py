@@ -89,7 +89,7 @@ def authenticate(
         raise InvalidSignature("X-OnCall-Timestamp and X-OnCall-Signature are required.")
     if not timestamp.isdigit() or len(timestamp) > 12:
         raise InvalidSignature("X-OnCall-Timestamp must be a Unix time in seconds.")
-    age = (now or clock.now()).timestamp() - int(timestamp)
+    age = int((now or clock.now()).timestamp()) - int(timestamp)
     if age > MAX_AGE_SECONDS or age < -MAX_FUTURE_SECONDS:
         raise InvalidSignature("X-OnCall-Timestamp is outside the allowed window.")
     if not verify_signature(secret, timestamp.encode() + b"." + body, signature):

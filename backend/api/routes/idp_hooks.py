@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -36,12 +36,16 @@ async def idp_event(
     """Revoke a user's sessions, deactivate or reactivate them (idempotent).
 
     401 ``invalid_signature`` for a missing, stale or wrong signature; 404 when the hook is
-    not configured or the user is unknown; 422 with field errors for a bad body.
+    not configured or the user is unknown; 413 over 64 KiB; 422 with field errors for a bad
+    body.
     """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > idp_events.MAX_BODY_BYTES:
+        raise HTTPException(413, "The body is larger than 64 KiB.")
     body = await request.body()
-    idp_events.authenticate(x_oncall_timestamp, x_oncall_signature, body)
     if len(body) > idp_events.MAX_BODY_BYTES:
-        raise ValidationFailed.field("body", "the body is too large", loc_prefix="body")
+        raise HTTPException(413, "The body is larger than 64 KiB.")
+    idp_events.authenticate(x_oncall_timestamp, x_oncall_signature, body)
     try:
         data = json.loads(body)
     except ValueError as exc:
