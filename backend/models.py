@@ -2,6 +2,7 @@
 
 from backend.apikeys.models import ApiKey
 from backend.audit.models import AuditEntry
+from backend.catalog.models import Service, ServiceDependency
 from backend.core.db import metadata
 from backend.identity.models import (
     BreakGlassCredential,
@@ -18,6 +19,8 @@ __all__ = [
     "BreakGlassCredential",
     "LoginAttempt",
     "OidcLoginState",
+    "Service",
+    "ServiceDependency",
     "Team",
     "TeamMembership",
     "User",
