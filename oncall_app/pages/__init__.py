@@ -1,5 +1,25 @@
 """Every page module, imported so its routes register (Reflex requirement)."""
 
-from oncall_app.pages import home, login, placeholders, teams
+from oncall_app.pages import (
+    api_keys,
+    audit,
+    home,
+    login,
+    placeholders,
+    profile,
+    team_detail,
+    teams,
+    users,
+)
 
-__all__ = ["home", "login", "placeholders", "teams"]
+__all__ = [
+    "api_keys",
+    "audit",
+    "home",
+    "login",
+    "placeholders",
+    "profile",
+    "team_detail",
+    "teams",
+    "users",
+]

@@ -84,7 +84,7 @@ def team_card(team: TeamOut) -> rx.Component:
                 tag_badges(team.org_tags, "violet"),
                 tag_badges(team.tech_tags, "cyan"),
                 wrap="wrap",
-                gap="1",
+                spacing="1",
             ),
             rx.text(
                 team.member_count.to_string() + " member(s)", size="1", color=rx.color("gray", 10)
