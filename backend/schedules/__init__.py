@@ -1,0 +1,1 @@
+"""Schedules: rotations, layers, overrides, swaps, calendar feeds and who is on call."""
