@@ -29,7 +29,7 @@ def _admin_only(content: rx.Component) -> rx.Component:
 def shell(title: str, content: rx.Component, actions: rx.Component | None = None) -> rx.Component:
     return rx.hstack(
         sidebar(),
-        rx.box(
+        rx.el.main(
             rx.hstack(
                 rx.heading(title, size="6", as_="h1"),
                 rx.spacer(),
@@ -44,7 +44,6 @@ def shell(title: str, content: rx.Component, actions: rx.Component | None = None
                 rx.box(content, width="100%", padding_top="1.25em"),
                 rx.center(rx.spinner(size="3"), padding="4em"),
             ),
-            as_="main",
             flex="1",
             min_width="0",
             max_width="1120px",

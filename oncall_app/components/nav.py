@@ -103,6 +103,18 @@ def _side_link(item: NavItem) -> rx.Component:
 
 
 def sidebar() -> rx.Component:
+    return rx.el.nav(
+        _sidebar_content(),
+        aria_label="Main",
+        display=["none", "none", "block"],
+        position="sticky",
+        top="0",
+        height="100vh",
+        custom_attrs={"data-testid": "sidebar-nav"},
+    )
+
+
+def _sidebar_content() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.icon("siren", size=22, color=rx.color("accent", 10)),
@@ -130,21 +142,15 @@ def sidebar() -> rx.Component:
             width="100%",
             padding="0.75em",
         ),
-        as_="nav",
-        aria_label="Main",
         spacing="3",
         width="232px",
         min_width="232px",
-        height="100vh",
-        position="sticky",
-        top="0",
+        height="100%",
         padding_y="1em",
         padding_x="0.5em",
         overflow_y="auto",
         background=rx.color("gray", 2),
         border_right=f"1px solid {rx.color('gray', 5)}",
-        display=["none", "none", "flex"],
-        custom_attrs={"data-testid": "sidebar-nav"},
     )
 
 
@@ -169,16 +175,14 @@ def _bar_link(item: NavItem) -> rx.Component:
 
 
 def bottom_bar() -> rx.Component:
-    return rx.hstack(
+    return rx.el.nav(
         *[_bar_link(item) for item in BOTTOM_BAR],
-        as_="nav",
         aria_label="Main",
         position="fixed",
         bottom="0",
         left="0",
         right="0",
         z_index="50",
-        spacing="0",
         padding_bottom="env(safe-area-inset-bottom)",
         background=rx.color("gray", 1),
         border_top=f"1px solid {rx.color('gray', 5)}",

@@ -1,0 +1,185 @@
+"""Build and start the real app ONCE per test session and drive it with Debian's Chromium.
+
+The app runs exactly as in production (``reflex run --env prod --single-port``) against its own
+SQLite file, after ``oncall db upgrade`` and ``oncall break-glass create`` on that database.
+Without bun or chromium these tests skip loudly; under ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+START_TIMEOUT_S = 300  # the first production build compiles the frontend with bun
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    name: str
+    password: str
+
+
+@dataclass(frozen=True)
+class RunningApp:
+    base_url: str
+    admin: Account
+    bob: Account
+    carol: Account
+    screenshots: Path
+    log: Path
+
+
+def _require(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if path:
+        return path
+    message = f"{tool} not found on PATH: end-to-end tests cannot run ({hint})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI=true requires it")
+    pytest.skip(f"SKIPPED LOUDLY: {message}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cli(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [str(VENV_BIN / "oncall"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+def _break_glass(env: dict[str, str], email: str, name: str) -> Account:
+    out = _cli(env, "break-glass", "create", "--email", email, "--name", name)
+    match = re.search(r"password \(shown once\): (\S+)", out)
+    assert match, f"no password in CLI output: {out!r}"
+    return Account(email, name, match.group(1))
+
+
+def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if httpx2.get(f"{base_url}/api/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"app not ready after {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    # The reflex CLI starts uvicorn and bun children: end the whole process group we created.
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+    except ProcessLookupError:
+        return
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def running_app(
+    tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config
+) -> Iterator[RunningApp]:
+    _require("bun", "install it with `npm install -g bun`")
+    _require("chromium", "install Debian's package: `apt-get install -y chromium`")
+    work = tmp_path_factory.mktemp("e2e")
+    screenshots = Path(os.environ.get("E2E_SCREENSHOT_DIR") or work / "screenshots")
+    screenshots.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    base_url = f"http://localhost:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
+    env |= {
+        "ONCALL_DATABASE__URL": f"sqlite:///{work / 'e2e.db'}",
+        "ONCALL_BASE_URL": base_url,
+        "ONCALL_OBSERVABILITY__LOG_JSON": "false",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+    }
+    _cli(env, "db", "upgrade")
+    admin = _break_glass(env, "admin@e2e.test", "Ada Admin")
+    _cli(env, "user", "promote", "--email", admin.email)
+    bob = _break_glass(env, "bob@e2e.test", "Bob Builder")
+    carol = _break_glass(env, "carol@e2e.test", "Carol Chen")
+
+    log = work / "app.log"
+    started = time.monotonic()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                str(VENV_BIN / "reflex"),
+                "run",
+                "--env",
+                "prod",
+                "--single-port",
+                "--frontend-port",
+                str(port),
+                "--backend-port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_ready(base_url, proc, log)
+        reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"e2e app ready at {base_url} in {time.monotonic() - started:.1f}s "
+                f"(log {log}, screenshots {screenshots})"
+            )
+        yield RunningApp(base_url, admin, bob, carol, screenshots, log)
+    finally:
+        _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def browser(running_app: RunningApp) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
