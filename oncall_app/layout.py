@@ -26,7 +26,9 @@ def _admin_only(content: rx.Component) -> rx.Component:
     )
 
 
-def shell(title: str, content: rx.Component, actions: rx.Component | None = None) -> rx.Component:
+def shell(
+    title: str | rx.Var[str], content: rx.Component, actions: rx.Component | None = None
+) -> rx.Component:
     return rx.hstack(
         sidebar(),
         rx.el.main(
@@ -64,14 +66,20 @@ def page(
     on_load: list[Any] | None = None,
     admin: bool = False,
     actions: Callable[[], rx.Component] | None = None,
+    heading: rx.Var[str] | None = None,
 ) -> Callable[[Callable[[], rx.Component]], Callable[[], rx.Component]]:
-    """Register ``route`` as a signed-in page rendered by the decorated function."""
+    """Register ``route`` as a signed-in page rendered by the decorated function.
+
+    ``heading`` replaces the static title in the page header (for example a team's name).
+    """
 
     def decorator(content_fn: Callable[[], rx.Component]) -> Callable[[], rx.Component]:
         def render() -> rx.Component:
             content = content_fn()
             return shell(
-                title, _admin_only(content) if admin else content, actions() if actions else None
+                heading if heading is not None else title,
+                _admin_only(content) if admin else content,
+                actions() if actions else None,
             )
 
         render.__name__ = f"page_{content_fn.__name__}"

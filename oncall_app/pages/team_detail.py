@@ -209,12 +209,7 @@ def _actions() -> rx.Component:
 
 def _team() -> rx.Component:
     return rx.vstack(
-        rx.hstack(
-            rx.heading(S.name, size="5", as_="h2"),
-            rx.cond(S.my_role != "", role_badge(S.my_role)),
-            align="center",
-            wrap="wrap",
-        ),
+        rx.cond(S.my_role != "", rx.hstack(rx.text("Your role:", size="2"), role_badge(S.my_role))),
         rx.cond(S.description != "", rx.text(S.description, color=rx.color("gray", 11))),
         rx.flex(
             tag_badges(S.org_tags, "violet"),
@@ -248,7 +243,7 @@ def _team() -> rx.Component:
     )
 
 
-@page("/teams/[team_id]", "Team", on_load=[S.load])
+@page("/teams/[team_id]", "Team", on_load=[S.load], heading=S.heading)
 def team_detail_page() -> rx.Component:
     return rx.cond(
         ~S.loaded,

@@ -49,6 +49,10 @@ class TeamDetailState(SessionState):
     add_errors: dict[str, str] = {}
     _team_id: int = 0
 
+    @rx.var
+    def heading(self) -> str:
+        return self.name if self.found and self.name else "Team"
+
     def _route_team_id(self) -> int:
         raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
         return int(raw) if raw.isdigit() else 0

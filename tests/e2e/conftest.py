@@ -34,7 +34,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-START_TIMEOUT_S = 300  # the first production build compiles the frontend with bun
+START_TIMEOUT_S = 300
+IDP_HOOK_SECRET = (
+    "e2e-idp-hook-secret-" + "x" * 16
+)  # the first production build compiles the frontend with bun
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class RunningApp:
     admin: Account
     bob: Account
     carol: Account
+    dave: Account
+    idp_hook_secret: str
     screenshots: Path
     log: Path
 
@@ -134,12 +139,14 @@ def running_app(
         "ONCALL_OBSERVABILITY__LOG_JSON": "false",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        "ONCALL_AUTH__IDP_HOOK_SECRET": IDP_HOOK_SECRET,
     }
     _cli(env, "db", "upgrade")
     admin = _break_glass(env, "admin@e2e.test", "Ada Admin")
     _cli(env, "user", "promote", "--email", admin.email)
     bob = _break_glass(env, "bob@e2e.test", "Bob Builder")
     carol = _break_glass(env, "carol@e2e.test", "Carol Chen")
+    dave = _break_glass(env, "dave@e2e.test", "Dave Diaz")
 
     log = work / "app.log"
     started = time.monotonic()
@@ -170,7 +177,7 @@ def running_app(
                 f"e2e app ready at {base_url} in {time.monotonic() - started:.1f}s "
                 f"(log {log}, screenshots {screenshots})"
             )
-        yield RunningApp(base_url, admin, bob, carol, screenshots, log)
+        yield RunningApp(base_url, admin, bob, carol, dave, IDP_HOOK_SECRET, screenshots, log)
     finally:
         _stop(proc)
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
+import time
 import uuid
 
+import httpx2
 import pytest
 from playwright.sync_api import expect
 
@@ -122,4 +127,34 @@ def test_phone_width_teams_page_has_reachable_navigation(
     expect(page.get_by_role("link", name="Escalation policies")).to_be_visible()
     expect(page.get_by_role("main").get_by_test_id("sign-out")).to_be_visible()
     page.screenshot(path=app.screenshots / "menu_phone.png", full_page=True)
+    page.context.close()
+
+
+def test_revoked_session_sends_open_tab_to_login(running_app: RunningApp, browser: object) -> None:
+    """USER-01: the IdP hook revokes a user's sessions; their open tab loses live access."""
+    app = running_app
+    page = new_page(browser)
+    sign_in(page, app.base_url, app.dave.email, app.dave.password, "/teams")
+    page.wait_for_url(f"{app.base_url}/teams**")
+    expect(page.get_by_role("button", name="New team")).to_be_visible()
+
+    body = json.dumps({"event": "user.sessions.revoke", "email": app.dave.email}).encode()
+    stamp = str(int(time.time()))
+    digest = hmac.new(app.idp_hook_secret.encode(), stamp.encode() + b"." + body, hashlib.sha256)
+    response = httpx2.post(
+        f"{app.base_url}/api/v1/idp/events",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-OnCall-Timestamp": stamp,
+            "X-OnCall-Signature": "v1=" + digest.hexdigest(),
+        },
+        timeout=10,
+    )
+    assert response.status_code < 300, response.text
+
+    page.wait_for_url(re.compile(r"/login/?\?.*error=session_expired"), timeout=5_000)
+    expect(page.get_by_test_id("login-error")).to_contain_text("session has ended")
+    page.goto(f"{app.base_url}/teams")
+    page.wait_for_url(re.compile(r"/login/?\?next="))
     page.context.close()
