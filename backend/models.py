@@ -11,14 +11,32 @@ from backend.identity.models import (
     User,
     UserSession,
 )
+from backend.incidents.models import Incident
+from backend.ingest.models import (
+    Alert,
+    HeartbeatMonitor,
+    IdempotencyRecord,
+    InboundDelivery,
+    Integration,
+    MaintenanceWindow,
+    RoutingRule,
+)
 from backend.teams.models import Team, TeamMembership
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "AuditEntry",
     "BreakGlassCredential",
+    "HeartbeatMonitor",
+    "IdempotencyRecord",
+    "InboundDelivery",
+    "Incident",
+    "Integration",
     "LoginAttempt",
+    "MaintenanceWindow",
     "OidcLoginState",
+    "RoutingRule",
     "Service",
     "ServiceDependency",
     "Team",

@@ -13,7 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, Row, String, Table, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import StaticPool
@@ -139,6 +140,31 @@ def set_engine(engine: Engine | None) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def insert_ignoring_conflict(
+    session: Session,
+    table: Table,
+    values: dict[str, Any],
+    *,
+    index_elements: list[str],
+    returning: list[str],
+    index_where: ColumnElement[bool] | None = None,
+) -> Row[Any] | None:
+    """``INSERT … ON CONFLICT (index_elements) [WHERE …] DO NOTHING RETURNING …``.
+
+    Returns the inserted row's ``returning`` columns, or None when a conflicting row exists
+    (the caller re-selects it). On PostgreSQL a conflicting insert by a concurrent transaction
+    waits for it to commit, so "None" always means a committed row won the race.
+    """
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=index_elements, index_where=index_where)
+        .returning(*(table.c[name] for name in returning))
+    )
+    return session.execute(stmt).first()
 
 
 class UnitOfWork:

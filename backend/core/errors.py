@@ -8,6 +8,8 @@ Reflex UI (``oncall_app/errors.py``) and to retry/no-retry in Dramatiq actors.
   x Unauthenticated                401     no
   x PermissionDenied               403     no
   x ValidationFailed               422     no     (errors: list[FieldError])
+  x PayloadTooLarge                413     no
+  x UnsupportedMediaType           415     no
   x Conflict                       409     no
     + AlreadyExists
     + InvalidTransition
@@ -32,6 +34,9 @@ class ErrorCode(StrEnum):
     SESSION_EXPIRED = "session_expired"
     INVALID_API_KEY = "invalid_api_key"
     INVALID_SIGNATURE = "invalid_signature"
+    INVALID_INTEGRATION_SECRET = "invalid_integration_secret"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PERMISSION_DENIED = "permission_denied"
     INSUFFICIENT_SCOPE = "insufficient_scope"
     VALIDATION_FAILED = "validation_failed"
@@ -109,6 +114,18 @@ class ValidationFailed(DomainError):
     @classmethod
     def field(cls, name: str, msg: str, *, loc_prefix: str = "body") -> ValidationFailed:
         return cls(f"{name}: {msg}", errors=[FieldError((loc_prefix, name), msg)])
+
+
+class PayloadTooLarge(DomainError):
+    code = ErrorCode.PAYLOAD_TOO_LARGE
+    status = 413
+    title = "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    status = 415
+    title = "Unsupported media type"
 
 
 class Conflict(DomainError):

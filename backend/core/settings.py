@@ -78,6 +78,18 @@ class AuditSettings(BaseModel):
     retention_days: int = 400
 
 
+class IngestSettings(BaseModel):
+    # Bodies above this are refused with 413 before they are read to the end.
+    max_body_bytes: int = 256 * 1024
+    # How long a rotated-out integration secret keeps working.
+    secret_grace_hours: int = 24
+    # Replay window of the generic webhook's signed timestamp.
+    max_timestamp_age_seconds: int = 300
+    max_timestamp_skew_seconds: int = 60
+    # Stored copy of each delivery's raw body (the delivery log); longer bodies are cut.
+    stored_body_bytes: int = 64 * 1024
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONCALL_", env_nested_delimiter="__", extra="ignore"
@@ -97,6 +109,11 @@ class Settings(BaseSettings):
     sso: SSOSettings = Field(default_factory=SSOSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    # Fernet key (urlsafe base64 of 32 bytes) that encrypts stored secrets such as integration
+    # signing secrets. Embedded (SQLite) mode generates one beside the database file when
+    # empty; with PostgreSQL it must be set, identically on every machine.
+    secret_key: SecretStr = SecretStr("")
 
     @property
     def embedded(self) -> bool:

@@ -1,0 +1,1 @@
+"""Incidents: what responders act on. Grown by the incidents issue; ingestion opens them."""

@@ -1,0 +1,1 @@
+"""Alert ingestion: integrations, webhook parsing, the delivery log, alerts and grouping."""
