@@ -83,8 +83,10 @@ def _cli(env: dict[str, str], *args: str) -> str:
         capture_output=True,
         text=True,
         timeout=120,
-        check=True,
+        check=False,
     )
+    if result.returncode != 0:
+        pytest.fail(f"`oncall {' '.join(args[:2])}` failed:\n{result.stderr[-3000:]}")
     return result.stdout
 
 
