@@ -6,7 +6,16 @@ from fastapi import FastAPI
 
 from backend.api import problems
 from backend.api.middleware import RequestContextMiddleware
-from backend.api.routes import auth, health, idp_hooks, sso, v1_audit, v1_teams, v1_users
+from backend.api.routes import (
+    auth,
+    health,
+    idp_hooks,
+    sso,
+    v1_audit,
+    v1_services,
+    v1_teams,
+    v1_users,
+)
 
 API_ROUTERS = (
     health.router,
@@ -16,6 +25,7 @@ API_ROUTERS = (
     v1_teams.router,
     v1_users.router,
     v1_audit.router,
+    v1_services.router,
 )
 
 

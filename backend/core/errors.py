@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     STALE_WRITE = "stale_write"
     LAST_TEAM_ADMIN = "last_team_admin"
+    DEPENDENCY_CYCLE = "dependency_cycle"
+    SERVICE_HAS_DEPENDENTS = "service_has_dependents"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     EXTERNAL_SERVICE_ERROR = "external_service_error"

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.catalog import queries as catalog_queries
+from backend.catalog import service as catalog
+from backend.catalog.schemas import ServiceCreate, ServiceLink, slugify
 from backend.core.actor import Actor
 from backend.core.db import unit_of_work
 from backend.identity import queries as identity_queries
@@ -48,6 +51,47 @@ DEMO_TEAMS: list[tuple[str, str, list[str], list[str], list[tuple[str, TeamRole]
     ),
 ]
 
+# (name, owning team, description, tags, links)
+DEMO_SERVICES: list[tuple[str, str, str, list[str], list[tuple[str, str]]]] = [
+    (
+        "Postgres",
+        "Platform",
+        "The primary PostgreSQL cluster.",
+        ["tier:1", "database"],
+        [("Runbook", "https://runbooks.demo.oncall.local/postgres")],
+    ),
+    (
+        "API Gateway",
+        "Platform",
+        "Public edge: TLS, routing and rate limits.",
+        ["tier:1", "edge"],
+        [("Dashboard", "https://grafana.demo.oncall.local/d/gateway")],
+    ),
+    (
+        "Payments API",
+        "Payments",
+        "Charges, refunds and the payment provider integrations.",
+        ["tier:1", "python"],
+        [
+            ("Runbook", "https://runbooks.demo.oncall.local/payments-api"),
+            ("Dashboard", "https://grafana.demo.oncall.local/d/payments"),
+        ],
+    ),
+    (
+        "Checkout",
+        "Payments",
+        "The checkout web flow.",
+        ["tier:2", "web"],
+        [("Repository", "https://git.demo.oncall.local/payments/checkout")],
+    ),
+]
+# (service, depends on): checkout → payments-api → postgres; api-gateway → payments-api
+DEMO_DEPENDENCIES = [
+    ("Checkout", "Payments API"),
+    ("Payments API", "Postgres"),
+    ("API Gateway", "Payments API"),
+]
+
 
 def _ensure_users() -> dict[str, int]:
     ids: dict[str, int] = {}
@@ -85,4 +129,37 @@ def seed() -> dict[str, Any]:
         for email, role in members:
             if user_ids[email] not in current:
                 teams.add_member(actor, team_id, MemberAdd(user_id=user_ids[email], role=role))
-    return {"users": user_ids, "teams": team_ids}
+    services = _ensure_services(actor, team_ids)
+    return {
+        "users": user_ids,
+        "teams": team_ids,
+        "services": services,
+        "triage_service_id": catalog.ensure_triage_service(),
+    }
+
+
+def _ensure_services(actor: Actor, team_ids: dict[str, int]) -> dict[str, int]:
+    service_ids: dict[str, int] = {}
+    for name, team, description, tags, links in DEMO_SERVICES:
+        with unit_of_work() as uow:
+            existing = catalog_queries.service_by_slug(uow.session, slugify(name))
+            existing_id = None if existing is None else existing.id
+        if existing_id is None:
+            existing_id = catalog.create_service(
+                actor,
+                ServiceCreate(
+                    name=name,
+                    team_id=team_ids[team],
+                    description=description,
+                    tags=tags,
+                    links=[ServiceLink(title=t, url=u) for t, u in links],
+                ),
+            ).id
+        service_ids[name] = existing_id
+    for dependent, dependency in DEMO_DEPENDENCIES:
+        a, b = service_ids[dependent], service_ids[dependency]
+        with unit_of_work() as uow:
+            present = catalog_queries.dependency_exists(uow.session, a, b)
+        if not present:
+            catalog.add_dependency(actor, a, b)
+    return service_ids
