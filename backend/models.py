@@ -21,6 +21,14 @@ from backend.ingest.models import (
     MaintenanceWindow,
     RoutingRule,
 )
+from backend.schedules.models import (
+    CalendarConnection,
+    CalendarFeed,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    ShiftSwap,
+)
 from backend.teams.models import Team, TeamMembership
 
 __all__ = [
@@ -28,6 +36,8 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "BreakGlassCredential",
+    "CalendarConnection",
+    "CalendarFeed",
     "HeartbeatMonitor",
     "IdempotencyRecord",
     "InboundDelivery",
@@ -37,8 +47,12 @@ __all__ = [
     "MaintenanceWindow",
     "OidcLoginState",
     "RoutingRule",
+    "Schedule",
+    "ScheduleLayer",
+    "ScheduleOverride",
     "Service",
     "ServiceDependency",
+    "ShiftSwap",
     "Team",
     "TeamMembership",
     "User",

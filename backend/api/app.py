@@ -8,10 +8,12 @@ from backend.api import problems
 from backend.api.middleware import RequestContextMiddleware
 from backend.api.routes import (
     auth,
+    calendar,
     health,
     idp_hooks,
     sso,
     v1_audit,
+    v1_schedules,
     v1_services,
     v1_teams,
     v1_users,
@@ -26,6 +28,8 @@ API_ROUTERS = (
     v1_users.router,
     v1_audit.router,
     v1_services.router,
+    v1_schedules.router,
+    calendar.router,
 )
 
 

@@ -10,6 +10,8 @@ class Scope(StrEnum):
     TEAMS_WRITE = "teams:write"
     USERS_READ = "users:read"
     AUDIT_READ = "audit:read"
+    SCHEDULES_READ = "schedules:read"
+    SCHEDULES_WRITE = "schedules:write"
     SERVICES_READ = "services:read"
     SERVICES_WRITE = "services:write"
     INCIDENTS_READ = "incidents:read"
