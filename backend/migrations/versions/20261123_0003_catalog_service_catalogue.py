@@ -1,7 +1,7 @@
 """service catalogue
 
 Revision ID: 0003_catalog
-Revises: 0001
+Revises: 0002_schedules
 Create Date: 2026-11-23 18:09:40.295831
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import backend.core.db
 
 revision: str = '0003_catalog'
-down_revision: str | Sequence[str] | None = '0001'
+down_revision: str | Sequence[str] | None = '0002_schedules'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
