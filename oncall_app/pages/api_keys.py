@@ -77,6 +77,7 @@ def _create_form() -> rx.Component:
             ),
             on_submit=S.create,
             reset_on_submit=False,
+            key=S.form_generation,
         ),
         width="100%",
     )

@@ -39,6 +39,9 @@ class ApiKeysState(SessionState):
     # (the admin who created it), and cleared on dismiss or when the page loads again.
     new_key: str = ""
     new_key_name: str = ""
+    # Bumped after a successful create: the form remounts empty (a second click must not
+    # silently create a twin key), while a failed create keeps what was typed.
+    form_generation: int = 0
 
     @rx.event
     async def load(self):
@@ -79,6 +82,7 @@ class ApiKeysState(SessionState):
         except Exception as exc:
             return self._fail(exc)
         self.create_errors = {}
+        self.form_generation += 1
         self.new_key = created.key
         self.new_key_name = created.name
         return None

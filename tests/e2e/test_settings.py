@@ -50,6 +50,7 @@ def test_api_key_is_shown_once_listed_and_revoked(running_app: RunningApp, brows
     page.get_by_role("button", name="Create key").click()
     key = page.get_by_test_id("new-api-key")
     expect(key).to_contain_text("oc_")
+    expect(page.locator("input[name=name]")).to_have_value("")  # the form starts over
     row = page.get_by_role("row").filter(has_text="terraform")
     expect(row).to_contain_text("active")
     expect(row).to_contain_text("teams:read")

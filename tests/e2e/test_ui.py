@@ -127,6 +127,13 @@ def test_phone_width_teams_page_has_reachable_navigation(
     expect(page.get_by_role("link", name="Escalation policies")).to_be_visible()
     expect(page.get_by_role("main").get_by_test_id("sign-out")).to_be_visible()
     page.screenshot(path=app.screenshots / "menu_phone.png", full_page=True)
+
+    # Sign out is a plain form post: the session ends and the cookie is gone.
+    page.get_by_role("main").get_by_role("button", name="Sign out").tap()
+    page.wait_for_url(re.compile(r"/login/?$"))
+    assert not [c for c in page.context.cookies() if c["name"] == "oncall_session"]
+    page.goto(f"{app.base_url}/teams")
+    page.wait_for_url(re.compile(r"/login/?\?next="))
     page.context.close()
 
 
