@@ -34,7 +34,7 @@ class ErrorCode(StrEnum):
     SESSION_EXPIRED = "session_expired"
     INVALID_API_KEY = "invalid_api_key"
     INVALID_SIGNATURE = "invalid_signature"
-    INVALID_INTEGRATION_SECRET = "invalid_integration_secret"
+    INVALID_INTEGRATION_SECRET = "invalid_integration_secret"  # noqa: S105  # a code, not a secret
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     PERMISSION_DENIED = "permission_denied"
@@ -45,6 +45,7 @@ class ErrorCode(StrEnum):
     INVALID_TRANSITION = "invalid_transition"
     STALE_WRITE = "stale_write"
     LAST_TEAM_ADMIN = "last_team_admin"
+    TEAM_IN_USE = "team_in_use"
     DEPENDENCY_CYCLE = "dependency_cycle"
     SERVICE_HAS_DEPENDENTS = "service_has_dependents"
     RATE_LIMITED = "rate_limited"

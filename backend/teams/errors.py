@@ -22,3 +22,8 @@ class AlreadyMember(AlreadyExists):
 class LastTeamAdmin(Conflict):
     code = ErrorCode.LAST_TEAM_ADMIN
     title = "The team would be left without an admin"
+
+
+class TeamInUse(Conflict):
+    code = ErrorCode.TEAM_IN_USE
+    title = "The team still owns other things"

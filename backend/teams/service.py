@@ -27,6 +27,7 @@ from backend.teams.errors import (
     AlreadyMember,
     LastTeamAdmin,
     MemberNotFound,
+    TeamInUse,
     TeamNameTaken,
     TeamNotFound,
 )
@@ -154,21 +155,30 @@ def delete_team(actor: Actor, team_id: int) -> None:
     """Delete a team and its memberships (TEAM_ADMIN).
 
     Raises:
-        TeamNotFound, PermissionDenied.
+        TeamNotFound, PermissionDenied, TeamInUse (it still owns services or schedules).
     """
     with unit_of_work() as uow:
         team = authorize(uow.session, actor, team_id, TeamAction.DELETE)
+        name, before = team.name, _snapshot(team)
         uow.session.exec(delete(TeamMembership).where(col(TeamMembership.team_id) == team_id))
         uow.session.delete(team)
+        try:
+            # Other areas reference teams with RESTRICT keys; the database is the one place
+            # that knows every owner, so ask it rather than importing every area here.
+            uow.session.flush()
+        except IntegrityError as exc:
+            raise TeamInUse(
+                f"'{name}' still owns services or schedules: move or delete them first."
+            ) from exc
         audit.record(
             uow,
             actor,
             "teams.team.deleted",
             target_type="team",
             target_id=team_id,
-            target_label=team.name,
+            target_label=name,
             severity=Severity.HIGH,
-            diff={"before": _snapshot(team)},
+            diff={"before": before},
         )
         _publish(uow, actor, "teams.team.deleted", team_id)
 
