@@ -83,3 +83,7 @@ class TeamOut(BaseModel):
 class TeamDetail(TeamOut):
     members: list[MemberOut]
     my_role: TeamRole | None = None
+
+
+class MyTeamOut(TeamOut):
+    my_role: TeamRole

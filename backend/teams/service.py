@@ -33,7 +33,15 @@ from backend.teams.errors import (
 )
 from backend.teams.models import Team, TeamMembership, TeamRole
 from backend.teams.policy import TeamAction, health_warnings, is_allowed, would_orphan
-from backend.teams.schemas import MemberAdd, MemberOut, TeamCreate, TeamDetail, TeamOut, TeamUpdate
+from backend.teams.schemas import (
+    MemberAdd,
+    MemberOut,
+    MyTeamOut,
+    TeamCreate,
+    TeamDetail,
+    TeamOut,
+    TeamUpdate,
+)
 
 
 def authorize(session: Session, actor: Actor, team_id: int, action: TeamAction) -> Team:
@@ -291,6 +299,20 @@ def list_teams(actor: Actor, *, text: str = "", tag: str = "") -> list[TeamOut]:
         teams = queries.all_teams(uow.session, text=text, tag=tag)
         roles = queries.roles_by_team(uow.session, [t.id for t in teams if t.id is not None])
         return [_out(t, roles.get(t.id or 0, [])) for t in teams]
+
+
+def my_teams(actor: Actor) -> list[MyTeamOut]:
+    """The teams the acting user belongs to, with their role and each team's health."""
+    require_authenticated(actor)
+    if actor.user_id is None:
+        return []
+    with unit_of_work() as uow:
+        rows = queries.memberships_of(uow.session, actor.user_id)
+        roles = queries.roles_by_team(uow.session, [t.id for _m, t in rows if t.id is not None])
+        return [
+            MyTeamOut(**_out(team, roles.get(team.id or 0, [])).model_dump(), my_role=m.role)
+            for m, team in rows
+        ]
 
 
 def get_team(actor: Actor, team_id: int) -> TeamDetail:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from backend.teams.schemas import TeamDetail
+from backend.teams.schemas import MyTeamOut
 from oncall_app.components.badges import role_badge, warnings_list
 from oncall_app.components.empty import empty_state, loading_row
 from oncall_app.layout import page
@@ -12,7 +12,7 @@ from oncall_app.state.home import HomeState
 from oncall_app.state.session import SessionState
 
 
-def _team(team: TeamDetail) -> rx.Component:
+def _team(team: MyTeamOut) -> rx.Component:
     return rx.card(
         rx.vstack(
             rx.hstack(

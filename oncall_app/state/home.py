@@ -7,19 +7,13 @@ import reflex as rx
 from backend.core.actor import Actor
 from backend.core.events import DomainEvent
 from backend.teams import service as teams
-from backend.teams.schemas import TeamDetail
+from backend.teams.schemas import MyTeamOut
 from oncall_app.services import call
 from oncall_app.state.session import SessionState
 
 
-def my_teams(actor: Actor) -> list[TeamDetail]:
-    # No "teams of user" service yet: read each team's detail (my_role) in the same thread.
-    details = [teams.get_team(actor, t.id) for t in teams.list_teams(actor)]
-    return [d for d in details if d.my_role is not None]
-
-
 class HomeState(SessionState):
-    my_teams: list[TeamDetail] = []
+    my_teams: list[MyTeamOut] = []
     loaded: bool = False
 
     @rx.event
@@ -28,7 +22,7 @@ class HomeState(SessionState):
             return None
         self._watch(HomeState, ("teams",))
         try:
-            self.my_teams = await call(my_teams, await self._actor())
+            self.my_teams = await call(teams.my_teams, await self._actor())
         except Exception as exc:
             return self._fail(exc)
         self.loaded = True
@@ -36,5 +30,5 @@ class HomeState(SessionState):
 
     async def _on_live(self, actor: Actor, event: DomainEvent) -> str:
         del event  # the list is small: re-read it; no toast on the home page
-        self.my_teams = await call(my_teams, actor)
+        self.my_teams = await call(teams.my_teams, actor)
         return ""

@@ -250,3 +250,19 @@ def test_bad_input_is_a_field_error(_case: str, data: dict[str, object], field: 
     with pytest.raises(ValidationFailed) as info:
         parse(TeamCreate, data)
     assert [e.loc[1] for e in info.value.errors] == [field]
+
+
+def test_my_teams_lists_only_my_memberships_with_role_and_health() -> None:
+    admin, bob = make_user("Admin"), make_user("Bob")
+    core = make_team(admin, "Core")
+    make_team(admin, "Other")
+    add_member(admin, core, bob, TeamRole.OBSERVER)
+    [mine] = teams.my_teams(actor_of(bob))
+    assert (mine.id, mine.name, mine.my_role, mine.member_count) == (
+        core,
+        "Core",
+        TeamRole.OBSERVER,
+        2,
+    )
+    assert mine.health_warnings == ["Only 1 responder: a sustainable rotation needs at least 3."]
+    assert [t.name for t in teams.my_teams(actor_of(admin))] == ["Core", "Other"]
