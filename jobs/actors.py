@@ -9,6 +9,8 @@ import dramatiq
 from backend.audit import retention
 from backend.core.jobs import JOB_QUEUES, JobName
 from backend.identity import sessions
+from backend.ingest import heartbeats, sns
+from backend.ingest import retention as ingest_retention
 from jobs.broker import setup_broker
 
 setup_broker()
@@ -26,3 +28,20 @@ def purge_audit_log() -> None:
 @dramatiq.actor(**_options(JobName.PURGE_EXPIRED_SESSIONS), max_retries=3, time_limit=600_000)
 def purge_expired_sessions() -> None:
     sessions.purge_expired()
+
+
+@dramatiq.actor(**_options(JobName.CONFIRM_SNS_SUBSCRIPTIONS), max_retries=0, time_limit=300_000)
+def confirm_sns_subscriptions() -> None:
+    # A sweep: failures stay pending in the database and the scheduler runs it again.
+    sns.confirm_pending()
+
+
+@dramatiq.actor(**_options(JobName.CHECK_HEARTBEATS), max_retries=0, time_limit=60_000)
+def check_heartbeats() -> None:
+    # No retries: the scheduler sends the next check within a minute anyway.
+    heartbeats.check_heartbeats()
+
+
+@dramatiq.actor(**_options(JobName.PURGE_INGEST_KEYS), max_retries=3, time_limit=600_000)
+def purge_ingest_keys() -> None:
+    ingest_retention.purge_expired_keys()

@@ -28,6 +28,9 @@ class Periodic:
 SCHEDULE: tuple[Periodic, ...] = (
     Periodic(JobName.PURGE_EXPIRED_SESSIONS, 3600),
     Periodic(JobName.PURGE_AUDIT_LOG, 24 * 3600),
+    Periodic(JobName.CHECK_HEARTBEATS, 30),
+    Periodic(JobName.CONFIRM_SNS_SUBSCRIPTIONS, 300),
+    Periodic(JobName.PURGE_INGEST_KEYS, 3600),
 )
 TICK_SECONDS = 30
 

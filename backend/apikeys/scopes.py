@@ -14,6 +14,9 @@ class Scope(StrEnum):
     SCHEDULES_WRITE = "schedules:write"
     SERVICES_READ = "services:read"
     SERVICES_WRITE = "services:write"
+    INTEGRATIONS_READ = "integrations:read"
+    INTEGRATIONS_WRITE = "integrations:write"
+    ALERTS_READ = "alerts:read"
     INCIDENTS_READ = "incidents:read"
     INCIDENTS_WRITE = "incidents:write"
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Row, String, Table, event
+from sqlalchemy import ColumnElement, DateTime, MetaData, Row, String, Table, TextClause, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -149,7 +149,7 @@ def insert_ignoring_conflict(
     *,
     index_elements: list[str],
     returning: list[str],
-    index_where: ColumnElement[bool] | None = None,
+    index_where: ColumnElement[bool] | TextClause | None = None,
 ) -> Row[Any] | None:
     """``INSERT … ON CONFLICT (index_elements) [WHERE …] DO NOTHING RETURNING …``.
 

@@ -22,11 +22,18 @@ class Queue(StrEnum):
 class JobName(StrEnum):
     PURGE_AUDIT_LOG = "purge_audit_log"
     PURGE_EXPIRED_SESSIONS = "purge_expired_sessions"
+    CONFIRM_SNS_SUBSCRIPTIONS = "confirm_sns_subscriptions"
+    CHECK_HEARTBEATS = "check_heartbeats"
+    PURGE_INGEST_KEYS = "purge_ingest_keys"
 
 
 JOB_QUEUES: dict[JobName, Queue] = {
     JobName.PURGE_AUDIT_LOG: Queue.BULK,
     JobName.PURGE_EXPIRED_SESSIONS: Queue.BULK,
+    JobName.CONFIRM_SNS_SUBSCRIPTIONS: Queue.DEFAULT,
+    # A missed heartbeat opens an incident: it must not wait behind bulk work.
+    JobName.CHECK_HEARTBEATS: Queue.DEFAULT,
+    JobName.PURGE_INGEST_KEYS: Queue.BULK,
 }
 
 

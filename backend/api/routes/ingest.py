@@ -1,0 +1,166 @@
+"""Inbound alerts: ``POST /api/v1/integrations/{key}/alerts`` (signed generic webhook),
+``POST /api/v1/integrations/{key}/{provider}`` (bearer or ``?token=``) and heartbeat check-ins.
+
+Public contract (docs/integrations/). 202 means committed. The body is read with a hard cap
+(413 without reading past it); the service does everything else.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.concurrency import run_in_threadpool
+
+from backend.api.deps import client_ip
+from backend.core.settings import get_settings
+from backend.ingest import heartbeats
+from backend.ingest import service as ingest
+from backend.ingest.errors import IntegrationNotFound
+from backend.ingest.models import IntegrationType
+from backend.ingest.schemas import GenericAlertIn, HeartbeatOut, IngestResult
+
+router = APIRouter(tags=["ingest"])
+PROVIDERS = [
+    t.value
+    for t in IntegrationType
+    if t not in (IntegrationType.GENERIC, IntegrationType.PAGERDUTY)
+]
+
+
+def _problem(status: int, code: str, title: str) -> dict[str, Any]:
+    return {
+        "description": title,
+        "content": {
+            "application/problem+json": {
+                "example": {
+                    "type": f"https://oncall.example.org/docs/problems/{code}",
+                    "title": title,
+                    "status": status,
+                    "code": code,
+                    "detail": "…",
+                    "instance": "/api/v1/integrations/…",
+                }
+            }
+        },
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: _problem(401, "invalid_signature", "Bad signature, timestamp or secret"),
+    404: _problem(404, "not_found", "Unknown integration key"),
+    413: _problem(413, "payload_too_large", "Body over 256 KB"),
+    415: _problem(415, "unsupported_media_type", "Not JSON"),
+    422: _problem(422, "validation_failed", "Payload invalid (field-level errors)"),
+    503: _problem(503, "service_unavailable", "Database unavailable; retry (Retry-After)"),
+}
+
+
+async def read_capped(request: Request) -> bytes | None:
+    """The raw body, or None as soon as it exceeds the ingest limit (never read further)."""
+    limit = get_settings().ingest.max_body_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def inbound(
+    request: Request, provider: IntegrationType | None, key: str | None
+) -> ingest.InboundRequest:
+    return ingest.InboundRequest(
+        provider=provider,
+        key=key,
+        body=await read_capped(request),
+        content_type=request.headers.get("content-type", ""),
+        headers=dict(request.headers),
+        query_token=request.query_params.get("token"),
+        remote_ip=client_ip(request),
+    )
+
+
+@router.post(
+    "/api/v1/integrations/{key}/alerts",
+    status_code=202,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": GenericAlertIn.model_json_schema()}},
+        },
+        "parameters": [
+            {
+                "name": "X-OnCall-Timestamp",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "Unix seconds; refused if > 5 min old or > 60 s ahead.",
+            },
+            {
+                "name": "X-OnCall-Signature",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "v1=<hex HMAC-SHA256(secret, '<timestamp>.' + raw body)>",
+            },
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Seen within the dedup window: 'repeated', nothing created.",
+            },
+        ],
+    },
+)
+async def generic_alert(request: Request, key: Annotated[str, Path(max_length=64)]) -> IngestResult:
+    """Receive one alert on the signed generic webhook (docs/integrations/generic.md)."""
+    return await run_in_threadpool(
+        ingest.ingest, await inbound(request, IntegrationType.GENERIC, key)
+    )
+
+
+@router.post(
+    "/api/v1/integrations/{key}/{provider}",
+    status_code=202,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+    },
+)
+async def provider_alert(
+    request: Request,
+    key: Annotated[str, Path(max_length=64)],
+    provider: Annotated[str, Path(description=f"One of {', '.join(PROVIDERS)}")],
+    token: Annotated[
+        str | None, Query(description="The secret (for senders without headers)")
+    ] = None,
+) -> IngestResult:
+    """Receive a provider's native webhook (Authorization: Bearer <secret> or ?token=<secret>)."""
+    del token  # read from the request (and kept out of logs); declared for the OpenAPI document
+    if provider not in PROVIDERS:
+        raise IntegrationNotFound(f"No provider '{provider}': use one of {', '.join(PROVIDERS)}.")
+    request_in = await inbound(request, IntegrationType(provider), key)
+    return await run_in_threadpool(ingest.ingest, request_in)
+
+
+@router.post("/api/v1/heartbeats/{token}", responses={404: ERRORS[404]})
+async def heartbeat_check_in(token: Annotated[str, Path(max_length=128)]) -> HeartbeatOut:
+    """Check in a heartbeat monitor (the URL is the secret, shown once when created)."""
+    return await run_in_threadpool(heartbeats.check_in, token)
+
+
+@router.get("/api/v1/heartbeats/{token}", responses={404: ERRORS[404]})
+async def heartbeat_check_in_get(token: Annotated[str, Path(max_length=128)]) -> HeartbeatOut:
+    """The same check-in for senders that can only GET (cron + curl, uptime tools)."""
+    return await run_in_threadpool(heartbeats.check_in, token)
