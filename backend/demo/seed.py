@@ -12,6 +12,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate, ServiceLink, slugify
 from backend.core.actor import Actor
 from backend.core.db import unit_of_work
+from backend.demo.integrations import ensure_integrations
 from backend.demo.schedules import ensure_schedules
 from backend.identity import queries as identity_queries
 from backend.identity.models import User
@@ -137,6 +138,8 @@ def seed() -> dict[str, Any]:
         "services": services,
         "schedules": ensure_schedules(actor, user_ids, team_ids),
         "triage_service_id": catalog.ensure_triage_service(),
+        # Secrets are printed again on re-runs (backend/demo/integrations.py).
+        "integrations": ensure_integrations(actor, min(services.values())),
     }
 
 
