@@ -319,7 +319,9 @@ def test_unknown_state_fails_without_a_session(client: TestClient, idp: str, _ca
     set_claims(idp, "sub-state", email="st@example.org", email_verified=True)
     callback_url = authorize(start(client, "/x"), "sub-state")
     params = query_of(callback_url)
-    state = {"tampered": params["state"][:-1] + "A", "empty": "", "absent": None}[_case]
+    real = params["state"]
+    tampered = real[:-1] + ("B" if real.endswith("A") else "A")  # always a different state
+    state = {"tampered": tampered, "empty": "", "absent": None}[_case]
     query = {"code": params["code"]} | ({} if state is None else {"state": state})
 
     response = client.get("/api/auth/sso/callback", params=query)
@@ -459,7 +461,9 @@ def test_id_token_validation_checks_audience_nonce_issuer_and_signature(idp: str
     with pytest.raises(SsoFailed):
         oidc.validate_id_token(id_token, metadata=other_issuer, client_id="other-app", nonce="n-1")
     header, payload, signature = id_token.split(".")
-    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    forged = (
+        f"{header}.{payload}.{signature[:-4]}{'BBBB' if signature.endswith('AAAA') else 'AAAA'}"
+    )
     with pytest.raises(SsoFailed):
         oidc.validate_id_token(forged, metadata=metadata, client_id="other-app", nonce="n-1")
     assert wrong_audience.value.code == "sso_failed"
