@@ -1,4 +1,5 @@
-"""/: my teams with my role and their health warnings."""
+"""/: who is on call now in my teams' schedules; my teams with my role and their health
+warnings."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from backend.teams.schemas import MyTeamOut
 from oncall_app.components.badges import role_badge, warnings_list
 from oncall_app.components.empty import empty_state, loading_row
 from oncall_app.layout import page
+from oncall_app.pages.schedules import oncall_now_list
 from oncall_app.state.home import HomeState
 from oncall_app.state.session import SessionState
 
@@ -38,12 +40,12 @@ def home_page() -> rx.Component:
     return rx.vstack(
         rx.text("Signed in as ", rx.text.strong(SessionState.user_name), "."),
         rx.callout(
-            "Incidents, schedules and who is on call now will appear here once those areas "
-            "are built.",
+            "Incidents will appear here once that area is built.",
             icon="info",
             color_scheme="gray",
             size="1",
         ),
+        oncall_now_list(HomeState.oncall_now, HomeState.i_am_on_call, HomeState.loaded),
         rx.heading("My teams", size="4", as_="h2"),
         rx.cond(
             ~HomeState.loaded,

@@ -12,7 +12,6 @@ from oncall_app.layout import page
 NOT_BUILT = (
     ("/incidents", "Incidents", "siren", "incidents and escalation (INC, ROUTE)"),
     ("/alerts", "Alerts", "bell", "alert ingestion (INT, ALERT)"),
-    ("/schedules", "Schedules", "calendar_days", "schedules and rotations (SCHED)"),
     ("/escalation", "Escalation policies", "list_ordered", "escalation policies (INC, ROUTE)"),
     ("/notifications", "Notifications", "bell_ring", "notification rules and channels (NOTIF)"),
     ("/workflows", "Workflows", "workflow", "automation workflows and runbooks (AUTO)"),
