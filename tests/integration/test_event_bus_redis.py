@@ -7,9 +7,10 @@ import json
 import secrets
 import sys
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import cast
+from typing import Any, TypeVar, cast
 
 import pytest
 import redis
@@ -18,6 +19,7 @@ from structlog.testing import capture_logs
 from backend.core.events import DomainEvent, RedisEventBus
 
 pytestmark = pytest.mark.integration
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBSCRIBE_TIMEOUT_S = 10.0
@@ -53,6 +55,13 @@ RedisEventBus(url, channel).publish(
     )
 )
 """
+
+
+def run_in_fresh_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in its own thread: a test earlier in the session (Playwright's sync API)
+    may have left an event loop running on this thread, where asyncio.run refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _subscribers(client: redis.Redis, channel: str) -> int:
@@ -109,7 +118,7 @@ async def _receive_from_other_process(url: str, channel: str) -> list[DomainEven
 def test_subscriber_receives_an_event_published_by_another_process(redis_url: str) -> None:
     channel = f"oncall:it:events:{secrets.token_hex(8)}"
     with capture_logs() as logs:
-        received = asyncio.run(_receive_from_other_process(redis_url, channel))
+        received = run_in_fresh_loop(_receive_from_other_process(redis_url, channel))
     assert received == [EVENT]
     assert received[0].name == "teams.member.added"
     assert received[0].payload == {
@@ -134,7 +143,7 @@ def test_subscriber_leaves_the_channel_when_closed(redis_url: str) -> None:
             await pending
         await stream.aclose()
 
-    asyncio.run(subscribe_then_close())
+    run_in_fresh_loop(subscribe_then_close())
     client = redis.Redis.from_url(redis_url)
     try:
         assert _subscribers(client, channel) == 0
