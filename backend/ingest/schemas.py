@@ -137,6 +137,15 @@ class DeliveryOut(BaseModel):
     body_truncated: bool
 
 
+class DeliveryStats(BaseModel):
+    """Recent deliveries of one integration: counts by outcome and the latest one."""
+
+    integration_id: int
+    counts: dict[str, int] = Field(default_factory=dict)
+    last_received_at: datetime | None = None
+    last_outcome: DeliveryOutcome | None = None
+
+
 class AlertOut(BaseModel):
     id: int
     integration_id: int | None

@@ -3,6 +3,7 @@ monitors and maintenance windows (``integrations:read`` / ``integrations:write``
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -85,15 +86,18 @@ async def list_deliveries(
     integration_id: int,
     outcome: DeliveryOutcome | None = None,
     before_id: Annotated[int | None, Query(ge=1)] = None,
+    since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[DeliveryOut]:
-    """The delivery log, newest first; page with ``before_id``."""
+    """The delivery log, newest first; page with ``before_id``; ``since`` keeps the
+    deliveries received at or after that time."""
     return await run_in_threadpool(
         integrations.list_deliveries,
         actor,
         integration_id,
         outcome=outcome,
         before_id=before_id,
+        since=since,
         limit=limit,
     )
 
