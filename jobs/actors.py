@@ -11,6 +11,7 @@ from backend.core.jobs import JOB_QUEUES, JobName
 from backend.identity import sessions
 from backend.ingest import heartbeats, sns
 from backend.ingest import retention as ingest_retention
+from backend.schedules import calendar_sync
 from jobs.broker import setup_broker
 
 setup_broker()
@@ -45,3 +46,22 @@ def check_heartbeats() -> None:
 @dramatiq.actor(**_options(JobName.PURGE_INGEST_KEYS), max_retries=3, time_limit=600_000)
 def purge_ingest_keys() -> None:
     ingest_retention.purge_expired_keys()
+
+
+@dramatiq.actor(
+    **_options(JobName.SYNC_CALENDAR),
+    max_retries=3,
+    min_backoff=30_000,
+    max_backoff=600_000,
+    time_limit=300_000,
+    # Only provider outages are worth retrying; the error is also stored on the connection.
+    retry_when=lambda retries, exc: retries < 3 and calendar_sync.retryable(exc),
+)
+def sync_calendar(connection_id: int) -> None:
+    calendar_sync.sync_connection(int(connection_id))
+
+
+@dramatiq.actor(**_options(JobName.SYNC_CALENDARS), max_retries=0, time_limit=3_600_000)
+def sync_calendars() -> None:
+    # A sweep: each failure is stored on its connection; the next period runs again.
+    calendar_sync.sync_all()

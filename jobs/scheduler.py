@@ -31,6 +31,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(JobName.CHECK_HEARTBEATS, 30),
     Periodic(JobName.CONFIRM_SNS_SUBSCRIPTIONS, 300),
     Periodic(JobName.PURGE_INGEST_KEYS, 3600),
+    Periodic(JobName.SYNC_CALENDARS, 3600),
 )
 TICK_SECONDS = 30
 

@@ -25,6 +25,8 @@ class JobName(StrEnum):
     CONFIRM_SNS_SUBSCRIPTIONS = "confirm_sns_subscriptions"
     CHECK_HEARTBEATS = "check_heartbeats"
     PURGE_INGEST_KEYS = "purge_ingest_keys"
+    SYNC_CALENDAR = "sync_calendar"
+    SYNC_CALENDARS = "sync_calendars"
 
 
 JOB_QUEUES: dict[JobName, Queue] = {
@@ -34,6 +36,8 @@ JOB_QUEUES: dict[JobName, Queue] = {
     # A missed heartbeat opens an incident: it must not wait behind bulk work.
     JobName.CHECK_HEARTBEATS: Queue.DEFAULT,
     JobName.PURGE_INGEST_KEYS: Queue.BULK,
+    JobName.SYNC_CALENDAR: Queue.DEFAULT,
+    JobName.SYNC_CALENDARS: Queue.BULK,
 }
 
 

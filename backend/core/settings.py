@@ -90,6 +90,33 @@ class IngestSettings(BaseModel):
     stored_body_bytes: int = 64 * 1024
 
 
+class CalendarSettings(BaseModel):
+    """One-way sync of on-call shifts into Google Calendar and Outlook (SCHED-06).
+
+    A provider is offered only when its OAuth client id is set. The URLs default to the real
+    services; tests point them at local servers.
+    """
+
+    google_client_id: str = ""
+    google_client_secret: SecretStr = SecretStr("")
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105  # a URL
+    google_api_url: str = "https://www.googleapis.com/calendar/v3"
+    outlook_client_id: str = ""
+    outlook_client_secret: SecretStr = SecretStr("")
+    outlook_auth_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
+    outlook_token_url: str = (
+        "https://login.microsoftonline.com/common/oauth2/v2.0/token"  # noqa: S105  # a URL
+    )
+    outlook_api_url: str = "https://graph.microsoft.com/v1.0"
+    # How far ahead shifts are pushed (every connection is re-synced hourly).
+    sync_weeks: int = 4
+    # Each provider call: timeout, then at most this many attempts with exponential backoff.
+    timeout_seconds: float = 10.0
+    max_attempts: int = 3
+    backoff_seconds: float = 0.5
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONCALL_", env_nested_delimiter="__", extra="ignore"
@@ -110,6 +137,7 @@ class Settings(BaseSettings):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts stored secrets such as integration
     # signing secrets. Embedded (SQLite) mode generates one beside the database file when
     # empty; with PostgreSQL it must be set, identically on every machine.

@@ -11,6 +11,7 @@ from backend.identity.models import User
 from backend.schedules.models import (
     CalendarConnection,
     CalendarFeed,
+    ConnectionStatus,
     Schedule,
     ScheduleLayer,
     ScheduleOverride,
@@ -122,3 +123,12 @@ def connections_of(session: Session, user_id: int) -> list[CalendarConnection]:
 def connection_by_state(session: Session, state_hash: str) -> CalendarConnection | None:
     stmt = select(CalendarConnection).where(CalendarConnection.state_hash == state_hash)
     return session.exec(stmt).first()
+
+
+def connected(session: Session) -> list[CalendarConnection]:
+    stmt = (
+        select(CalendarConnection)
+        .where(CalendarConnection.status == ConnectionStatus.CONNECTED)
+        .order_by(col(CalendarConnection.id))
+    )
+    return list(session.exec(stmt))

@@ -9,7 +9,9 @@ import reflex as rx
 from oncall_app.components.empty import loading_row
 from oncall_app.components.forms import error_of, field, form_error
 from oncall_app.layout import page
+from oncall_app.pages.profile_calendars import calendars_section
 from oncall_app.pages.team_detail import NATIVE_SELECT
+from oncall_app.state.calendars import CalendarsState
 from oncall_app.state.people import ProfileState as S
 
 # Region/City names only: legacy aliases (EST5EDT, US/Pacific…) confuse more than help.
@@ -70,7 +72,9 @@ def _form() -> rx.Component:
     )
 
 
-@page("/profile", "Profile", on_load=[S.load])
+@page("/profile", "Profile", on_load=[S.load, CalendarsState.load])
 def profile_page() -> rx.Component:
     # Keyed on the loaded flag so the uncontrolled inputs mount with the loaded values.
-    return rx.cond(S.loaded, _form(), loading_row())
+    return rx.vstack(
+        rx.cond(S.loaded, _form(), loading_row()), calendars_section(), spacing="4", width="100%"
+    )

@@ -15,6 +15,9 @@ from dramatiq.brokers.stub import StubBroker
 import jobs.actors
 from backend.core.jobs import JOB_QUEUES, JobName, Queue, enqueue
 
+# Jobs that take ids: a sample the actor must accept (an id that does not exist is a no-op).
+SAMPLE_KWARGS: dict[JobName, dict[str, object]] = {JobName.SYNC_CALENDAR: {"connection_id": 0}}
+
 
 def _module_actors() -> dict[str, dramatiq.Actor]:  # type: ignore[type-arg]  # Actor is generic
     return {
@@ -70,7 +73,7 @@ def test_each_actor_is_on_its_queue(job: JobName) -> None:
 
 @pytest.mark.parametrize("job", list(JobName), ids=lambda job: job.value)
 def test_enqueue_by_name_reaches_the_actor(job: JobName, actors_broker: StubBroker) -> None:
-    message = enqueue(job)
+    message = enqueue(job, **SAMPLE_KWARGS.get(job, {}))
     queue = JOB_QUEUES[job].value
     assert (message.queue_name, message.actor_name) == (queue, job.value)
     assert actors_broker.queues[queue].qsize() == 1

@@ -18,6 +18,7 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.CHECK_HEARTBEATS,
             JobName.CONFIRM_SNS_SUBSCRIPTIONS,
             JobName.PURGE_INGEST_KEYS,
+            JobName.SYNC_CALENDARS,
         ]
         assert scheduler.tick() == []
         clock.shift(timedelta(minutes=59))
@@ -28,6 +29,7 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.CHECK_HEARTBEATS,
             JobName.CONFIRM_SNS_SUBSCRIPTIONS,
             JobName.PURGE_INGEST_KEYS,
+            JobName.SYNC_CALENDARS,
         ]
-    assert stub_broker.queues["bulk"].qsize() == 5
+    assert stub_broker.queues["bulk"].qsize() == 7
     assert stub_broker.queues["default"].qsize() == 6
