@@ -4,6 +4,7 @@ from backend.apikeys.models import ApiKey
 from backend.audit.models import AuditEntry
 from backend.catalog.models import Service, ServiceDependency
 from backend.core.db import metadata
+from backend.escalation.models import EscalationLevel, EscalationPolicy, PageRequest
 from backend.identity.models import (
     BreakGlassCredential,
     LoginAttempt,
@@ -11,7 +12,7 @@ from backend.identity.models import (
     User,
     UserSession,
 )
-from backend.incidents.models import Incident
+from backend.incidents.models import Incident, IncidentEvent, IncidentFilterPreset
 from backend.ingest.models import (
     Alert,
     HeartbeatMonitor,
@@ -38,14 +39,19 @@ __all__ = [
     "BreakGlassCredential",
     "CalendarConnection",
     "CalendarFeed",
+    "EscalationLevel",
+    "EscalationPolicy",
     "HeartbeatMonitor",
     "IdempotencyRecord",
     "InboundDelivery",
     "Incident",
+    "IncidentEvent",
+    "IncidentFilterPreset",
     "Integration",
     "LoginAttempt",
     "MaintenanceWindow",
     "OidcLoginState",
+    "PageRequest",
     "RoutingRule",
     "Schedule",
     "ScheduleLayer",

@@ -8,6 +8,7 @@ import dramatiq
 
 from backend.audit import retention
 from backend.core.jobs import JOB_QUEUES, JobName
+from backend.escalation import engine as escalation
 from backend.identity import sessions
 from backend.ingest import heartbeats, sns
 from backend.ingest import retention as ingest_retention
@@ -65,3 +66,21 @@ def sync_calendar(connection_id: int) -> None:
 def sync_calendars() -> None:
     # A sweep: each failure is stored on its connection; the next period runs again.
     calendar_sync.sync_all()
+
+
+@dramatiq.actor(
+    **_options(JobName.ESCALATE_STEP),
+    max_retries=5,
+    min_backoff=1_000,
+    max_backoff=30_000,
+    time_limit=60_000,
+)
+def escalate_step(incident_id: int, token: str, step: int) -> None:
+    # Retries are safe (the step is a compare-and-set); the sweeper catches what they miss.
+    escalation.run_step(int(incident_id), str(token), int(step))
+
+
+@dramatiq.actor(**_options(JobName.SWEEP_ESCALATIONS), max_retries=0, time_limit=60_000)
+def sweep_escalations() -> None:
+    # No retries: the scheduler sends the next sweep within seconds anyway.
+    escalation.sweep()

@@ -32,8 +32,10 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(JobName.CONFIRM_SNS_SUBSCRIPTIONS, 300),
     Periodic(JobName.PURGE_INGEST_KEYS, 3600),
     Periodic(JobName.SYNC_CALENDARS, 3600),
+    Periodic(JobName.SWEEP_ESCALATIONS, 15),
 )
-TICK_SECONDS = 30
+# Shorter than the shortest period (the escalation sweep, 15 s), so none is skipped.
+TICK_SECONDS = 5
 
 
 class Scheduler:

@@ -23,8 +23,10 @@ class Service(SQLModel, table=True):
     team_id: int | None = Field(
         default=None, foreign_key="team.id", index=True, ondelete="RESTRICT"
     )
-    # The escalation policy arrives with the incidents issue; no foreign key until then.
-    escalation_policy_id: int | None = Field(default=None, index=True)
+    # SET NULL: deleting a policy leaves the service on its team's default policy.
+    escalation_policy_id: int | None = Field(
+        default=None, foreign_key="escalation_policy.id", index=True, ondelete="SET NULL"
+    )
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # [{"title": "Runbook", "url": "https://…"}]
     links: list[dict[str, Any]] = Field(

@@ -45,6 +45,7 @@ from backend.core.actor import Actor, require_authenticated
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import DomainError, PermissionDenied, ValidationFailed
 from backend.core.events import DomainEvent, get_bus
+from backend.escalation.models import EscalationPolicy
 from backend.teams import queries as team_queries
 from backend.teams import service as teams
 from backend.teams.policy import TeamAction
@@ -116,6 +117,19 @@ def _authorize_owner(session: Session, actor: Actor, team_id: int) -> None:
     teams.authorize(session, actor, team_id, TeamAction.EDIT)
 
 
+def _check_policy(session: Session, policy_id: int | None, team_id: int | None) -> None:
+    """The policy must exist and belong to the owner team (the triage service may use any)."""
+    if policy_id is None:
+        return
+    policy = session.get(EscalationPolicy, policy_id)
+    if policy is None:
+        raise ValidationFailed.field("escalation_policy_id", f"policy {policy_id} does not exist")
+    if team_id is not None and policy.team_id != team_id:
+        raise ValidationFailed.field(
+            "escalation_policy_id", "the policy belongs to another team than the service"
+        )
+
+
 def can_edit(actor: Actor, service_id: int) -> bool:
     """Whether ``actor`` may change the service: for showing buttons; commands check again."""
     try:
@@ -133,12 +147,14 @@ def create_service(actor: Actor, data: ServiceCreate) -> ServiceDetail:
     """Create a service owned by ``data.team_id`` (TEAM_ADMIN of that team).
 
     Raises:
-        Unauthenticated, ValidationFailed (unknown team, reserved name), PermissionDenied,
+        Unauthenticated, ValidationFailed (unknown team, reserved name, a policy that is not
+        the team's), PermissionDenied,
         ServiceNameTaken.
     """
     require_authenticated(actor)
     with unit_of_work() as uow:
         _authorize_owner(uow.session, actor, data.team_id)
+        _check_policy(uow.session, data.escalation_policy_id, data.team_id)
         service = Service(
             name=data.name,
             slug=_free_slug(data.name, is_triage=False),
@@ -172,6 +188,12 @@ def update_service(actor: Actor, service_id: int, data: ServiceUpdate) -> Servic
                     raise ValidationFailed.field("team_id", "a service needs an owner team")
             else:
                 _authorize_owner(uow.session, actor, changes["team_id"])
+        if {"team_id", "escalation_policy_id"} & changes.keys():
+            _check_policy(
+                uow.session,
+                changes.get("escalation_policy_id", service.escalation_policy_id),
+                changes.get("team_id", service.team_id),
+            )
         before = _snapshot(service)
         for key, value in changes.items():
             setattr(service, key, value)

@@ -48,6 +48,7 @@ class ErrorCode(StrEnum):
     TEAM_IN_USE = "team_in_use"
     DEPENDENCY_CYCLE = "dependency_cycle"
     SERVICE_HAS_DEPENDENTS = "service_has_dependents"
+    POLICY_IN_USE = "policy_in_use"
     RATE_LIMITED = "rate_limited"
     SERVICE_UNAVAILABLE = "service_unavailable"
     EXTERNAL_SERVICE_ERROR = "external_service_error"

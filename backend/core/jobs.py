@@ -27,6 +27,8 @@ class JobName(StrEnum):
     PURGE_INGEST_KEYS = "purge_ingest_keys"
     SYNC_CALENDAR = "sync_calendar"
     SYNC_CALENDARS = "sync_calendars"
+    ESCALATE_STEP = "escalate_step"
+    SWEEP_ESCALATIONS = "sweep_escalations"
 
 
 JOB_QUEUES: dict[JobName, Queue] = {
@@ -38,6 +40,9 @@ JOB_QUEUES: dict[JobName, Queue] = {
     JobName.PURGE_INGEST_KEYS: Queue.BULK,
     JobName.SYNC_CALENDAR: Queue.DEFAULT,
     JobName.SYNC_CALENDARS: Queue.BULK,
+    JobName.ESCALATE_STEP: Queue.PAGING,
+    # The sweeper re-arms lost escalation steps: it must run even when bulk work piles up.
+    JobName.SWEEP_ESCALATIONS: Queue.PAGING,
 }
 
 

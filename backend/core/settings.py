@@ -117,6 +117,18 @@ class CalendarSettings(BaseModel):
     backoff_seconds: float = 0.5
 
 
+class EscalationSettings(BaseModel):
+    """Escalation engine timing (ROUTE-02)."""
+
+    # The sweeper re-sends a step this long past its due time (a lost or delayed message).
+    sweep_grace_seconds: int = 10
+    sweep_batch: int = 500
+    # TESTS ONLY: how many seconds one policy "minute" lasts. Always 60 in production; the
+    # durability tests set ONCALL_ESCALATION__MINUTE_SECONDS=2 so a 1-minute level times out
+    # in 2 s with real workers. Never set it on a real deployment.
+    minute_seconds: float = 60.0
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONCALL_", env_nested_delimiter="__", extra="ignore"
@@ -137,6 +149,7 @@ class Settings(BaseSettings):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts stored secrets such as integration
     # signing secrets. Embedded (SQLite) mode generates one beside the database file when

@@ -12,6 +12,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate, ServiceLink, slugify
 from backend.core.actor import Actor
 from backend.core.db import unit_of_work
+from backend.demo.escalation import ensure_policies
 from backend.demo.integrations import ensure_integrations
 from backend.demo.schedules import ensure_schedules
 from backend.identity import queries as identity_queries
@@ -132,11 +133,16 @@ def seed() -> dict[str, Any]:
             if user_ids[email] not in current:
                 teams.add_member(actor, team_id, MemberAdd(user_id=user_ids[email], role=role))
     services = _ensure_services(actor, team_ids)
+    schedule_ids = ensure_schedules(actor, user_ids, team_ids)
+    service_teams = {services[name]: team for name, team, *_ in DEMO_SERVICES}
     return {
         "users": user_ids,
         "teams": team_ids,
         "services": services,
-        "schedules": ensure_schedules(actor, user_ids, team_ids),
+        "schedules": schedule_ids,
+        "escalation_policies": ensure_policies(
+            actor, user_ids, team_ids, schedule_ids, service_teams
+        ),
         "triage_service_id": catalog.ensure_triage_service(),
         # Secrets are printed again on re-runs (backend/demo/integrations.py).
         "integrations": ensure_integrations(actor, min(services.values())),

@@ -19,6 +19,7 @@ from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.events import DomainEvent, get_bus
 from backend.core.secrets import new_token, sha256_hex
 from backend.core.settings import get_settings
+from backend.incidents.ingest_hooks import GroupingChanges, after_grouping
 from backend.incidents.models import Severity
 from backend.ingest import access, grouping
 from backend.ingest.errors import HeartbeatNotFound
@@ -149,6 +150,9 @@ def check_heartbeats() -> int:
 
 
 def _announce(uow: UnitOfWork, ctx: grouping.GroupingContext) -> None:
+    after_grouping(
+        uow, GroupingChanges(source_label="heartbeat", opened=ctx.opened, resolved=ctx.resolved)
+    )
     for name, ids in (
         ("incidents.incident.opened", ctx.opened),
         ("incidents.incident.resolved", ctx.resolved),

@@ -15,6 +15,7 @@ from sqlmodel import select as orm_select
 from backend.core.db import UnitOfWork, insert_ignoring_conflict
 from backend.core.events import DomainEvent, get_bus
 from backend.core.jobs import JobName, enqueue
+from backend.incidents.ingest_hooks import GroupingChanges, after_grouping
 from backend.ingest import grouping
 from backend.ingest.auth import IntegrationSnapshot
 from backend.ingest.cache import TTLCache
@@ -252,6 +253,22 @@ def _announce(
     outcomes: list[AlertOutcome],
     contexts: list[grouping.GroupingContext],
 ) -> None:
+    after_grouping(
+        uow,
+        GroupingChanges(
+            source_label=f"integration:{d.integration.name}",
+            opened=[i for c in contexts for i in c.opened],
+            resolved=[i for c in contexts for i in c.resolved],
+            acknowledged=[
+                o.incident_id for o in outcomes if o.outcome == "acknowledged" and o.incident_id
+            ],
+            alerts=[
+                (o.id, o.incident_id)
+                for o in outcomes
+                if o.outcome in ("new", "grouped") and o.id and o.incident_id
+            ],
+        ),
+    )
     services = sorted({c.service_id for c in contexts})
     events = [
         DomainEvent(

@@ -16,6 +16,7 @@ from backend.catalog.models import Service
 from backend.core.db import unit_of_work
 from tests.api.conftest import bearer, issue_key
 from tests.api.test_api_keys import assert_problem
+from tests.factories.escalation import make_policy
 
 
 def snapshot() -> tuple[list[tuple[Any, ...]], list[tuple[int, int]], int]:
@@ -76,15 +77,16 @@ def test_service_lifecycle(client: TestClient, write: dict[str, str], team_id: i
         None,
         True,
     )
+    policy_id = make_policy(team_id)
     patched = client.patch(
         f"/api/v1/services/{sid}",
         headers=write,
-        json={"description": "Charges cards", "escalation_policy_id": 4},
+        json={"description": "Charges cards", "escalation_policy_id": policy_id},
     )
     assert patched.status_code == 200, patched.text
     assert (patched.json()["description"], patched.json()["escalation_policy_id"]) == (
         "Charges cards",
-        4,
+        policy_id,
     )
     cleared = client.patch(
         f"/api/v1/services/{sid}", headers=write, json={"escalation_policy_id": None}

@@ -32,6 +32,7 @@ from backend.core.validation import parse
 from backend.demo import seed as demo_seed
 from backend.identity.models import User
 from backend.teams.models import Team, TeamRole
+from tests.factories.escalation import make_policy
 from tests.factories.events import RecordingBus
 from tests.factories.identity import actor_of, add_member, make_team, make_user
 
@@ -87,6 +88,7 @@ def make_service(owner: User, team_id: int, name: str, **kwargs: Any) -> int:
 def test_create_service_returns_the_detail_and_audits(
     people: dict[str, User], team_ids: dict[str, int]
 ) -> None:
+    policy_id = make_policy(team_ids["payments"])
     recorder = RecordingBus()
     events.set_bus(recorder)
     detail = catalog.create_service(
@@ -97,7 +99,7 @@ def test_create_service_returns_the_detail_and_audits(
             description="Charges cards.",
             tags=["Tier:1", "python", "tier:1"],
             links=[ServiceLink(title="Runbook", url="https://runbooks.example.org/payments")],
-            escalation_policy_id=7,
+            escalation_policy_id=policy_id,
         ),
     )
     assert detail.model_dump(exclude={"id", "created_at", "updated_at"}) == {
@@ -107,7 +109,7 @@ def test_create_service_returns_the_detail_and_audits(
         "team_name": "Payments",
         "is_triage": False,
         "description": "Charges cards.",
-        "escalation_policy_id": 7,
+        "escalation_policy_id": policy_id,
         "tags": ["tier:1", "python"],
         "links": [{"title": "Runbook", "url": "https://runbooks.example.org/payments"}],
         "dependency_count": 0,
@@ -125,7 +127,7 @@ def test_create_service_returns_the_detail_and_audits(
                     "name": "Payments API",
                     "description": "Charges cards.",
                     "team_id": team_ids["payments"],
-                    "escalation_policy_id": 7,
+                    "escalation_policy_id": policy_id,
                     "tags": ["tier:1", "python"],
                     "links": [{"title": "Runbook", "url": "https://runbooks.example.org/payments"}],
                 }
@@ -261,7 +263,10 @@ def test_update_changes_only_what_is_sent(
     people: dict[str, User], team_ids: dict[str, int]
 ) -> None:
     admin = actor_of(people["admin"])
-    sid = make_service(people["admin"], team_ids["payments"], "Checkout", escalation_policy_id=3)
+    policy_id = make_policy(team_ids["payments"])
+    sid = make_service(
+        people["admin"], team_ids["payments"], "Checkout", escalation_policy_id=policy_id
+    )
     detail = catalog.update_service(
         admin,
         sid,
@@ -280,7 +285,7 @@ def test_update_changes_only_what_is_sent(
         "catalog.service.updated",
         str(sid),
         {
-            "escalation_policy_id": [3, None],
+            "escalation_policy_id": [policy_id, None],
             "name": ["Checkout", "Checkout Web"],
             "tags": [[], ["web"]],
         },
@@ -379,8 +384,14 @@ def test_triage_service_is_idempotent_and_protected(people: dict[str, User]) -> 
     assert protected.value.code is ErrorCode.CONFLICT
     assert table_state() == before
     root = actor_of(people["platform_admin"])
-    edited = catalog.update_service(root, first, ServiceUpdate(escalation_policy_id=5))
-    assert (edited.escalation_policy_id, edited.can_edit, edited.is_triage) == (5, True, True)
+    # The triage service may use any team's policy.
+    policy_id = make_policy(make_team(people["admin"], "Any team"))
+    edited = catalog.update_service(root, first, ServiceUpdate(escalation_policy_id=policy_id))
+    assert (edited.escalation_policy_id, edited.can_edit, edited.is_triage) == (
+        policy_id,
+        True,
+        True,
+    )
     assert catalog.get_service(actor_of(people["admin"]), first).can_edit is False
 
 

@@ -16,7 +16,10 @@ import jobs.actors
 from backend.core.jobs import JOB_QUEUES, JobName, Queue, enqueue
 
 # Jobs that take ids: a sample the actor must accept (an id that does not exist is a no-op).
-SAMPLE_KWARGS: dict[JobName, dict[str, object]] = {JobName.SYNC_CALENDAR: {"connection_id": 0}}
+SAMPLE_KWARGS: dict[JobName, dict[str, object]] = {
+    JobName.SYNC_CALENDAR: {"connection_id": 0},
+    JobName.ESCALATE_STEP: {"incident_id": 0, "token": "0" * 32, "step": 0},
+}
 
 
 def _module_actors() -> dict[str, dramatiq.Actor]:  # type: ignore[type-arg]  # Actor is generic

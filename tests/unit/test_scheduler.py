@@ -19,10 +19,15 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.CONFIRM_SNS_SUBSCRIPTIONS,
             JobName.PURGE_INGEST_KEYS,
             JobName.SYNC_CALENDARS,
+            JobName.SWEEP_ESCALATIONS,
         ]
         assert scheduler.tick() == []
         clock.shift(timedelta(minutes=59))
-        assert scheduler.tick() == [JobName.CHECK_HEARTBEATS, JobName.CONFIRM_SNS_SUBSCRIPTIONS]
+        assert scheduler.tick() == [
+            JobName.CHECK_HEARTBEATS,
+            JobName.CONFIRM_SNS_SUBSCRIPTIONS,
+            JobName.SWEEP_ESCALATIONS,
+        ]
         clock.shift(timedelta(minutes=1))
         assert scheduler.tick() == [
             JobName.PURGE_EXPIRED_SESSIONS,
@@ -30,6 +35,8 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.CONFIRM_SNS_SUBSCRIPTIONS,
             JobName.PURGE_INGEST_KEYS,
             JobName.SYNC_CALENDARS,
+            JobName.SWEEP_ESCALATIONS,
         ]
     assert stub_broker.queues["bulk"].qsize() == 7
     assert stub_broker.queues["default"].qsize() == 6
+    assert stub_broker.queues["paging"].qsize() == 3

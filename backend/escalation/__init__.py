@@ -1,0 +1,1 @@
+"""Escalation: policies, the durable step engine and the page requests it produces."""

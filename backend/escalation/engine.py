@@ -1,0 +1,432 @@
+"""The durable escalation engine (ROUTE-02). The only writer of an incident's escalation state.
+
+Due work lives in the incident row (token, step, ``next_escalation_at``); a Dramatiq message
+``ESCALATE_STEP(incident_id, token, step)`` is only the fast path. A step acts only after a
+compare-and-set on (token, step, status OPEN), in the same transaction as the page requests
+it creates, so:
+
+* a stale message (acknowledged, resolved, re-armed by "escalate now") does nothing;
+* a duplicate message (redelivery, sweeper re-send) does nothing: the step already moved on;
+* an acknowledgement racing a step either commits first (the step's CAS fails) or waits for
+  the step's row lock and commits after its pages (PostgreSQL row lock; SQLite's one writer).
+
+Enqueueing happens after commit, and a failed enqueue is only logged: the sweeper re-sends
+every step that is past due by more than a small grace, which is also what makes a crashed
+worker or a flushed Redis harmless (ADR 0007).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import case, select, update
+from sqlmodel import Session
+
+from backend.catalog.models import Service
+from backend.core import clock
+from backend.core.actor import Actor
+from backend.core.db import UnitOfWork, insert_ignoring_conflict, unit_of_work
+from backend.core.errors import InvalidTransition
+from backend.core.events import DomainEvent, get_bus
+from backend.core.jobs import JobName, enqueue
+from backend.core.settings import get_settings
+from backend.escalation import targets
+from backend.escalation.models import PageRequest
+from backend.escalation.policy import Chain, StepPlan, from_snapshot, plan_step, to_snapshot
+from backend.incidents import timeline
+from backend.incidents.models import EscalationState, Incident, IncidentEventKind, IncidentStatus
+
+log = structlog.get_logger(__name__)
+_INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+_PAGE = PageRequest.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+# A message may run a little before its due time (clock skew between processes).
+EARLY_TOLERANCE = timedelta(seconds=2)
+ENGINE_LABEL = "escalation"
+
+
+class StepOutcome(StrEnum):
+    FIRED = "fired"
+    EXHAUSTED = "exhausted"
+    STALE = "stale"  # token, step or status no longer match: nothing done
+    NOT_DUE = "not_due"
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: StepOutcome
+    paged_user_ids: tuple[int, ...] = ()
+
+
+def minutes(count: int) -> timedelta:
+    """``count`` policy minutes (scaled only in tests, see EscalationSettings.minute_seconds)."""
+    return timedelta(seconds=count * get_settings().escalation.minute_seconds)
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def _send(incident_id: int, token: str, step: int, delay: timedelta | None = None) -> None:
+    delay_ms = None if delay is None else max(0, int(delay.total_seconds() * 1000))
+    try:
+        enqueue(
+            JobName.ESCALATE_STEP,
+            delay_ms=delay_ms or None,
+            incident_id=incident_id,
+            token=token,
+            step=step,
+        )
+    except Exception:  # any broker failure: the row is committed, the sweeper re-sends
+        log.warning("escalation_enqueue_failed", incident_id=incident_id, step=step, exc_info=True)
+
+
+def _publish(uow: UnitOfWork, name: str, incident_id: int, service_id: int, **payload: Any) -> None:
+    event = DomainEvent(
+        name=name,
+        payload={"incident_id": incident_id, "service_id": service_id, **payload},
+        topics=("incidents", f"incident:{incident_id}", f"service:{service_id}"),
+        actor_label=ENGINE_LABEL,
+    )
+    uow.after_commit(lambda: get_bus().publish(event))
+
+
+# --- starting ------------------------------------------------------------------------------
+
+
+def start(uow: UnitOfWork, incident_id: int, *, actor_label: str = ENGINE_LABEL) -> EscalationState:
+    """Snapshot the policy onto an OPEN incident and arm step 0, in the caller's transaction.
+
+    The step message is sent after commit. An incident opened in a maintenance window, or one
+    no policy applies to, is recorded on the timeline and not escalated.
+    """
+    session = uow.session
+    incident = session.get(Incident, incident_id)
+    if incident is None or incident.status is not IncidentStatus.OPEN:
+        return EscalationState.NONE
+    if incident.in_maintenance:
+        timeline.record(
+            session,
+            incident_id,
+            IncidentEventKind.NOT_ESCALATED,
+            "Opened during a maintenance window: nobody is paged.",
+            actor_label=actor_label,
+        )
+        return EscalationState.NONE
+    service = session.get(Service, incident.service_id)
+    assert service is not None
+    policy, why = targets.policy_for(session, service)
+    if policy is None or policy.id is None:
+        timeline.record(
+            session,
+            incident_id,
+            IncidentEventKind.NOT_ESCALATED,
+            "No escalation policy applies (service, team default or triage): nobody is paged.",
+            actor_label=actor_label,
+        )
+        return EscalationState.NONE
+    chain = targets.chain_of(session, policy)
+    snapshot = to_snapshot(chain, policy_id=policy.id, policy_name=policy.name)
+    token, now = new_token(), clock.now()
+    session.execute(
+        update(_INCIDENT)
+        .where(_INCIDENT.c.id == incident_id, _INCIDENT.c.status == IncidentStatus.OPEN.value)
+        .values(
+            escalation_policy_id=policy.id,
+            escalation_snapshot=snapshot,
+            escalation_state=EscalationState.ACTIVE,
+            escalation_token=token,
+            escalation_step=0,
+            next_escalation_at=now,
+        )
+    )
+    session.expire(incident)
+    timeline.record(
+        session,
+        incident_id,
+        IncidentEventKind.ESCALATION_STARTED,
+        f"Escalating with '{policy.name}' ({why}).",
+        actor_label=actor_label,
+        data={"policy_id": policy.id, "levels": len(chain.levels), "repeat": chain.repeat},
+    )
+    uow.after_commit(lambda: _send(incident_id, token, 0))
+    return EscalationState.ACTIVE
+
+
+def stop_values() -> dict[str, Any]:
+    """Column values that end an escalation (for the lifecycle's compare-and-set updates)."""
+    return {
+        "escalation_token": None,
+        "next_escalation_at": None,
+        "escalation_state": case(
+            (_INCIDENT.c.escalation_state == EscalationState.ACTIVE.value, "stopped"),
+            else_=_INCIDENT.c.escalation_state,
+        ),
+    }
+
+
+def stop(session: Session, incident_id: int) -> None:
+    """Clear the token of an incident that is no longer OPEN (ingestion acks and resolves)."""
+    session.execute(
+        update(_INCIDENT)
+        .where(
+            _INCIDENT.c.id == incident_id,
+            _INCIDENT.c.status != IncidentStatus.OPEN.value,
+            _INCIDENT.c.escalation_token.is_not(None),
+        )
+        .values(**stop_values())
+    )
+
+
+# --- one step --------------------------------------------------------------------------------
+
+
+def run_step(incident_id: int, token: str, step: int) -> StepResult:
+    """Run step ``step`` of the incident's escalation if (token, step, OPEN) still match.
+
+    Idempotent: any mismatch returns STALE and changes nothing.
+    """
+    now = clock.now()
+    with unit_of_work() as uow:
+        session = uow.session
+        cols = _INCIDENT.c
+        row = session.execute(
+            select(
+                cols.status,
+                cols.escalation_token,
+                cols.escalation_step,
+                cols.next_escalation_at,
+                cols.escalation_snapshot,
+                cols.service_id,
+            ).where(cols.id == incident_id)
+        ).first()
+        if row is None or row[0] != IncidentStatus.OPEN.value or row[1] != token or row[2] != step:
+            return StepResult(StepOutcome.STALE)
+        if row[3] is not None and row[3] > now + EARLY_TOLERANCE:
+            return StepResult(StepOutcome.NOT_DUE)
+        chain = from_snapshot(row[4] or {})
+        try:
+            plan = plan_step(chain, step)
+        except ValueError:
+            log.warning("escalation_step_out_of_range", incident_id=incident_id, step=step)
+            return StepResult(StepOutcome.STALE)
+        if not _claim(session, incident_id, token, plan, now):
+            return StepResult(StepOutcome.STALE)
+        service_id = int(row[5])
+        if plan.exhausts:
+            _exhausted(uow, incident_id, service_id, chain)
+            return StepResult(StepOutcome.EXHAUSTED)
+        paged = _fire(session, incident_id, chain, plan, now)
+        _publish(uow, "incidents.incident.escalated", incident_id, service_id, step=step)
+        assert plan.next_step is not None
+        assert plan.wait_minutes is not None
+        wait, next_step = minutes(plan.wait_minutes), plan.next_step
+        uow.after_commit(lambda: _send(incident_id, token, next_step, wait))
+        return StepResult(StepOutcome.FIRED, paged)
+
+
+def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: datetime) -> bool:
+    """The compare-and-set: advance the step only if nobody changed the escalation."""
+    cols = _INCIDENT.c
+    values: dict[str, Any]
+    if plan.exhausts:
+        values = {
+            "escalation_token": None,
+            "next_escalation_at": None,
+            "escalation_state": EscalationState.EXHAUSTED,
+        }
+    else:
+        assert plan.wait_minutes is not None
+        values = {
+            "escalation_step": plan.next_step,
+            "next_escalation_at": now + minutes(plan.wait_minutes),
+        }
+    claimed = session.execute(
+        update(_INCIDENT)
+        .where(
+            cols.id == incident_id,
+            cols.escalation_token == token,
+            cols.escalation_step == plan.step,
+            cols.status == IncidentStatus.OPEN.value,
+        )
+        .values(**values)
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
+
+
+def _fire(
+    session: Session, incident_id: int, chain: Chain, plan: StepPlan, now: datetime
+) -> tuple[int, ...]:
+    assert plan.level is not None
+    assert plan.cycle is not None
+    level = chain.levels[plan.level]
+    resolution = targets.resolve_level(session, level, now)
+    where = f"level {plan.level + 1} of {len(chain.levels)}" + (
+        f", repeat {plan.cycle}" if plan.cycle else ""
+    )
+    timeline.record(
+        session,
+        incident_id,
+        IncidentEventKind.ESCALATED,
+        f"Escalated to {where}.",
+        actor_label=ENGINE_LABEL,
+        data={
+            "step": plan.step,
+            "level": plan.level,
+            "repeat": plan.cycle,
+            "warnings": resolution.warnings,
+        },
+    )
+    paged: list[int] = []
+    for person in resolution.recipients:
+        inserted = insert_ignoring_conflict(
+            session,
+            _PAGE,
+            {
+                "incident_id": incident_id,
+                "user_id": person.user_id,
+                "level": plan.level,
+                "repeat": plan.cycle,
+                "schedule_id": person.schedule_id,
+                "status": "requested",
+                "created_at": now,
+                "reason": person.reason[:200],
+            },
+            index_elements=["incident_id", "level", "repeat", "user_id"],
+            returning=["id"],
+        )
+        if inserted is None:
+            continue  # already paged for this level and pass
+        paged.append(person.user_id)
+        timeline.record(
+            session,
+            incident_id,
+            IncidentEventKind.PAGE_REQUESTED,
+            f"Page requested for {person.name} ({person.reason}).",
+            actor_label=ENGINE_LABEL,
+            data={
+                "page_request_id": int(inserted[0]),
+                "user_id": person.user_id,
+                "level": plan.level,
+                "repeat": plan.cycle,
+                "schedule_id": person.schedule_id,
+            },
+        )
+    if not resolution.recipients:
+        timeline.record(
+            session,
+            incident_id,
+            IncidentEventKind.NOBODY_TO_PAGE,
+            f"Nobody to page at {where}: " + ("; ".join(resolution.warnings) or "no targets"),
+            actor_label=ENGINE_LABEL,
+            data={"level": plan.level, "repeat": plan.cycle},
+        )
+    return tuple(paged)
+
+
+def _exhausted(uow: UnitOfWork, incident_id: int, service_id: int, chain: Chain) -> None:
+    passes = chain.repeat + 1
+    timeline.record(
+        uow.session,
+        incident_id,
+        IncidentEventKind.ESCALATION_EXHAUSTED,
+        f"Escalation exhausted: every level fired {passes} time{'s' if passes > 1 else ''}"
+        " and nobody acknowledged.",
+        actor_label=ENGINE_LABEL,
+    )
+    _publish(uow, "incidents.incident.escalation_exhausted", incident_id, service_id)
+
+
+# --- by hand -------------------------------------------------------------------------------
+
+
+def escalate_now(uow: UnitOfWork, actor: Actor, incident: Incident) -> None:
+    """Fire the pending level at once with a fresh token (older messages become stale).
+
+    An incident that never escalated starts its policy now, if one applies today.
+
+    Raises:
+        InvalidTransition: not OPEN, no policy applies, or every level has already fired.
+    """
+    assert incident.id is not None
+    if incident.status is not IncidentStatus.OPEN:
+        raise InvalidTransition(
+            f"Only an OPEN incident escalates (this one is {incident.status.value}).",
+            status=incident.status.value,
+            transition="escalate",
+        )
+    if incident.escalation_state is not EscalationState.ACTIVE:
+        never_started = incident.escalation_snapshot is None and not incident.in_maintenance
+        if (
+            never_started
+            and start(uow, incident.id, actor_label=actor.label) is EscalationState.ACTIVE
+        ):
+            return
+        raise InvalidTransition(
+            "There is no escalation to advance (never started, or every level has fired).",
+            status=incident.status.value,
+            transition="escalate",
+        )
+    chain = from_snapshot(incident.escalation_snapshot or {})
+    step = incident.escalation_step
+    if plan_step(chain, step).exhausts:
+        raise InvalidTransition(
+            "Every level has already fired; nothing is left to escalate to.",
+            status=incident.status.value,
+            transition="escalate",
+        )
+    token, incident_id = new_token(), incident.id
+    rearmed = uow.session.execute(
+        update(_INCIDENT)
+        .where(
+            _INCIDENT.c.id == incident_id,
+            _INCIDENT.c.status == IncidentStatus.OPEN.value,
+            _INCIDENT.c.escalation_step == step,
+        )
+        .values(escalation_token=token, next_escalation_at=clock.now())
+    )
+    if not rearmed.rowcount:  # type: ignore[attr-defined]  # CursorResult
+        raise InvalidTransition("The escalation moved on meanwhile; try again.")
+    uow.session.expire(incident)
+    timeline.record(
+        uow.session,
+        incident_id,
+        IncidentEventKind.ESCALATED,
+        f"{actor.label} escalated by hand.",
+        actor=actor,
+        data={"manual": True, "step": step},
+    )
+    uow.after_commit(lambda: _send(incident_id, token, step))
+
+
+# --- the sweeper -----------------------------------------------------------------------------
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Re-send every step that is past due by more than the grace; returns how many.
+
+    Safe at any time: steps are idempotent, so re-sending one still in flight does nothing.
+    """
+    settings = get_settings().escalation
+    now = now or clock.now()
+    cutoff = now - timedelta(seconds=settings.sweep_grace_seconds)
+    cols = _INCIDENT.c
+    with unit_of_work() as uow:
+        due = uow.session.execute(
+            select(cols.id, cols.escalation_token, cols.escalation_step)
+            .where(
+                cols.status == IncidentStatus.OPEN.value,
+                cols.escalation_token.is_not(None),
+                cols.next_escalation_at <= cutoff,
+            )
+            .order_by(cols.next_escalation_at)
+            .limit(settings.sweep_batch)
+        ).all()
+    for incident_id, token, step in due:
+        log.info("escalation_rearmed", incident_id=incident_id, step=step)
+        _send(int(incident_id), str(token), int(step))
+    return len(due)

@@ -1,0 +1,98 @@
+"""The paging preview (ROUTE-03): for a service and an instant, who would be paged at which
+minute, resolving schedules at each step's own time, with a warning for every way a page
+could go nowhere that we can see today."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from backend.catalog.models import Service
+from backend.core import clock
+from backend.core.actor import Actor, require_authenticated
+from backend.core.db import unit_of_work
+from backend.core.errors import NotFound, ValidationFailed
+from backend.escalation import targets
+from backend.escalation.policy import exhausted_after, firings
+from backend.escalation.schemas import PagingPreview, PreviewPage, PreviewStep
+from backend.teams import queries as team_queries
+
+NOTES = [
+    "Notification channels and contact methods arrive with the notifications feature: a page "
+    "is stored as a request and shown on the incident's timeline and in the outbox."
+]
+
+
+def _not_on_team(session: Session, service: Service, user_ids: list[int]) -> list[str]:
+    if service.team_id is None:
+        return []
+    members = {m.user_id for m, _ in team_queries.members(session, service.team_id)}
+    return [f"user {u} is not a member of the service's team" for u in user_ids if u not in members]
+
+
+def preview_paging(actor: Actor, service_id: int, at: datetime | None = None) -> PagingPreview:
+    """Who an incident of ``service_id`` opening at ``at`` (default now) would page, and when.
+
+    Raises:
+        Unauthenticated, NotFound (service), ValidationFailed (naive ``at``).
+    """
+    require_authenticated(actor)
+    if at is not None and at.tzinfo is None:
+        raise ValidationFailed.field("at", "give a time zone offset (e.g. Z)", loc_prefix="query")
+    at = clock.as_utc(at) if at is not None else clock.now()
+    with unit_of_work() as uow:
+        session = uow.session
+        service = session.get(Service, service_id)
+        if service is None:
+            raise NotFound(f"Service {service_id} does not exist.")
+        policy, why = targets.policy_for(session, service)
+        if policy is None:
+            return PagingPreview(
+                service_id=service_id,
+                at=at,
+                policy_id=None,
+                policy_name="",
+                policy_source=why,
+                steps=[],
+                exhausted_after_minutes=None,
+                warnings=["No escalation policy applies: an incident here pages nobody."],
+                notes=NOTES,
+            )
+        chain = targets.chain_of(session, policy)
+        steps: list[PreviewStep] = []
+        warnings: list[str] = []
+        for firing in firings(chain):
+            when = at + firing.offset
+            resolution = targets.resolve_level(session, chain.levels[firing.level], when)
+            level_warnings = list(resolution.warnings)
+            level_warnings += _not_on_team(
+                session, service, [r.user_id for r in resolution.recipients]
+            )
+            if not resolution.recipients:
+                level_warnings.append("this level pages nobody")
+            warnings += [f"level {firing.level + 1}: {w}" for w in level_warnings]
+            steps.append(
+                PreviewStep(
+                    minute=firing.offset.total_seconds() / 60,
+                    level=firing.level + 1,
+                    repeat=firing.cycle,
+                    at=when,
+                    pages=[
+                        PreviewPage(user_id=r.user_id, user_name=r.name, via=r.reason, channels=[])
+                        for r in resolution.recipients
+                    ],
+                    warnings=level_warnings,
+                )
+            )
+        return PagingPreview(
+            service_id=service_id,
+            at=at,
+            policy_id=policy.id,
+            policy_name=policy.name,
+            policy_source=why,
+            steps=steps,
+            exhausted_after_minutes=exhausted_after(chain).total_seconds() / 60,
+            warnings=list(dict.fromkeys(warnings)),
+            notes=NOTES,
+        )
