@@ -32,6 +32,7 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
         "Configure",
         (
             NavItem("Services", "/services", "server"),
+            NavItem("Integrations", "/integrations", "plug"),
             NavItem("Schedules", "/schedules", "calendar_days"),
             NavItem("Escalation policies", "/escalation", "list_ordered"),
             NavItem("Notifications", "/notifications", "bell_ring"),

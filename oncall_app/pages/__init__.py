@@ -1,9 +1,12 @@
 """Every page module, imported so its routes register (Reflex requirement)."""
 
 from oncall_app.pages import (
+    alerts,
     api_keys,
     audit,
     home,
+    integration_detail,
+    integrations,
     login,
     placeholders,
     profile,
@@ -16,9 +19,12 @@ from oncall_app.pages import (
 )
 
 __all__ = [
+    "alerts",
     "api_keys",
     "audit",
     "home",
+    "integration_detail",
+    "integrations",
     "login",
     "placeholders",
     "profile",

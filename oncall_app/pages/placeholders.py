@@ -11,7 +11,6 @@ from oncall_app.layout import page
 # route, title, icon, what will bring it (SPEC requirement ids)
 NOT_BUILT = (
     ("/incidents", "Incidents", "siren", "incidents and escalation (INC, ROUTE)"),
-    ("/alerts", "Alerts", "bell", "alert ingestion (INT, ALERT)"),
     ("/escalation", "Escalation policies", "list_ordered", "escalation policies (INC, ROUTE)"),
     ("/notifications", "Notifications", "bell_ring", "notification rules and channels (NOTIF)"),
     ("/workflows", "Workflows", "workflow", "automation workflows and runbooks (AUTO)"),
