@@ -16,6 +16,8 @@ from backend.api.routes import (
     sso,
     v1_alerts,
     v1_audit,
+    v1_escalation_policies,
+    v1_incidents,
     v1_integrations,
     v1_schedules,
     v1_services,
@@ -39,6 +41,9 @@ API_ROUTERS = (
     ingest.router,
     pagerduty_v2.router,
     v1_alerts.router,
+    v1_incidents.router,
+    v1_escalation_policies.router,
+    v1_escalation_policies.outbox_router,
 )
 
 

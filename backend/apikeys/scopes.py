@@ -19,6 +19,8 @@ class Scope(StrEnum):
     ALERTS_READ = "alerts:read"
     INCIDENTS_READ = "incidents:read"
     INCIDENTS_WRITE = "incidents:write"
+    ESCALATION_READ = "escalation:read"
+    ESCALATION_WRITE = "escalation:write"
 
 
 class Purpose(StrEnum):

@@ -64,7 +64,8 @@ def incident_metrics(
         buckets).
     """
     require_authenticated(actor)
-    end = end or clock.now()
+    # By default up to and including this instant (an incident opened "now" counts).
+    end = end or clock.now() + timedelta(microseconds=1)
     start = start or end - timedelta(days=1)
     bucket = timedelta(seconds=bucket_seconds)
     _check(start, end, bucket)
