@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
+
+# A browser-native <select>: its value arrives with the form, and it works on phones.
+NATIVE_SELECT = {
+    "padding": "0.5em 0.6em",
+    "min_height": "40px",
+    "border_radius": "var(--radius-2)",
+    "border": f"1px solid {rx.color('gray', 7)}",
+    "background": rx.color("gray", 1),
+    "font_size": "var(--font-size-2)",
+}
+
+
+def choice_option(choice: Any) -> rx.Component:
+    """An ``<option>`` for anything with ``id`` and ``name`` (a team, a member)."""
+    return rx.el.option(choice.name, value=choice.id)
 
 
 def field(label: str, control: rx.Component, error: rx.Var[str], hint: str = "") -> rx.Component:

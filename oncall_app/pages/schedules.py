@@ -4,77 +4,56 @@ from __future__ import annotations
 
 import reflex as rx
 
+from oncall_app.components.calendar_feeds import feed_list, feed_url_once
 from oncall_app.components.empty import empty_state, loading_row
-from oncall_app.components.forms import error_of, field, form_error
+from oncall_app.components.form_card import form_card
+from oncall_app.components.forms import NATIVE_SELECT, choice_option, error_of, field
 from oncall_app.layout import page
 from oncall_app.pages.profile import ZONES
-from oncall_app.pages.team_detail import NATIVE_SELECT
-from oncall_app.state.schedules import FeedRow, ScheduleRow
+from oncall_app.state.schedules import ScheduleRow
 from oncall_app.state.schedules import SchedulesState as S
-from oncall_app.state.services import TeamChoice
-
-
-def _choice(team: TeamChoice) -> rx.Component:
-    return rx.el.option(team.name, value=team.id)
 
 
 def _create_form() -> rx.Component:
     errs = S.create_errors
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                rx.heading("New schedule", size="4"),
-                field(
-                    "Team",
-                    rx.el.select(
-                        rx.foreach(S.team_choices, _choice),
-                        name="team_id",
-                        style=NATIVE_SELECT | {"width": "100%"},
-                    ),
-                    error_of(errs, "team_id"),
-                    "Teams you administer.",
-                ),
-                field(
-                    "Name",
-                    rx.input(name="name", placeholder="Primary on-call", size="3"),
-                    error_of(errs, "name"),
-                ),
-                field(
-                    "Time zone",
-                    rx.el.select(
-                        *[rx.el.option(z, value=z) for z in ZONES],
-                        name="time_zone",
-                        default_value="UTC",
-                        style=NATIVE_SELECT | {"width": "100%"},
-                    ),
-                    error_of(errs, "time_zone"),
-                    "Handoff times and restrictions are read in this zone (DST included).",
-                ),
-                field(
-                    "Description",
-                    rx.text_area(name="description", rows="2"),
-                    error_of(errs, "description"),
-                ),
-                form_error(errs),
-                rx.hstack(
-                    rx.button("Create schedule", type="submit", size="3"),
-                    rx.button(
-                        "Cancel",
-                        type="button",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="3",
-                        on_click=S.toggle_create,
-                    ),
-                    spacing="3",
-                ),
-                spacing="3",
-                align="stretch",
+    return form_card(
+        field(
+            "Team",
+            rx.el.select(
+                rx.foreach(S.team_choices, choice_option),
+                name="team_id",
+                style=NATIVE_SELECT | {"width": "100%"},
             ),
-            on_submit=S.create,
-            custom_attrs={"data-testid": "create-schedule-form"},
+            error_of(errs, "team_id"),
+            "Teams you administer.",
         ),
-        width="100%",
+        field(
+            "Name",
+            rx.input(name="name", placeholder="Primary on-call", size="3"),
+            error_of(errs, "name"),
+        ),
+        field(
+            "Time zone",
+            rx.el.select(
+                *[rx.el.option(z, value=z) for z in ZONES],
+                name="time_zone",
+                default_value="UTC",
+                style=NATIVE_SELECT | {"width": "100%"},
+            ),
+            error_of(errs, "time_zone"),
+            "Handoff times and restrictions are read in this zone (DST included).",
+        ),
+        field(
+            "Description",
+            rx.text_area(name="description", rows="2"),
+            error_of(errs, "description"),
+        ),
+        errors=errs,
+        submit="Create schedule",
+        on_submit=S.create,
+        on_cancel=S.toggle_create,
+        title="New schedule",
+        testid="create-schedule-form",
     )
 
 
@@ -133,67 +112,6 @@ def _list() -> rx.Component:
             ),
         ),
     )
-
-
-def feed_url_once(url: rx.Var[str], on_hide: rx.EventHandler) -> rx.Component:
-    """The secret URL of a new feed, shown once, with a copy button."""
-    return rx.cond(
-        url != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("key_round")),
-            rx.vstack(
-                rx.text("Subscribe to this URL in your calendar. It is shown only once.", size="2"),
-                rx.hstack(
-                    rx.input(
-                        value=url,
-                        read_only=True,
-                        width="100%",
-                        custom_attrs={"data-testid": "feed-url"},
-                    ),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        "Copy",
-                        type="button",
-                        on_click=[rx.set_clipboard(url), rx.toast.info("Copied")],
-                    ),
-                    rx.button("Done", type="button", variant="soft", on_click=on_hide),
-                    width="100%",
-                    wrap="wrap",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            color_scheme="amber",
-            width="100%",
-        ),
-    )
-
-
-def feed_list(rows: rx.Var[list[FeedRow]], revoke: rx.EventHandler) -> rx.Component:
-    def one(row: FeedRow) -> rx.Component:
-        return rx.hstack(
-            rx.icon("calendar_sync", size=16),
-            rx.text(row.label, weight="medium", size="2"),
-            rx.text(
-                "created " + row.created + " · last fetched " + row.last_used,
-                size="1",
-                color=rx.color("gray", 10),
-            ),
-            rx.spacer(),
-            rx.button(
-                "Revoke",
-                size="1",
-                color_scheme="red",
-                variant="soft",
-                on_click=revoke(row.id),
-            ),
-            align="center",
-            width="100%",
-            wrap="wrap",
-            custom_attrs={"data-testid": "feed-row"},
-        )
-
-    return rx.vstack(rx.foreach(rows, one), spacing="2", width="100%")
 
 
 def _my_feed() -> rx.Component:

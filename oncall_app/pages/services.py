@@ -12,20 +12,16 @@ import reflex as rx
 from backend.catalog.schemas import ServiceLink, ServiceOut, ServiceRef
 from oncall_app.components.badges import tag_badges
 from oncall_app.components.empty import empty_state, loading_row
-from oncall_app.components.forms import error_of, field, form_error
+from oncall_app.components.form_card import confirm_delete, form_card
+from oncall_app.components.forms import NATIVE_SELECT, choice_option, error_of, field
 from oncall_app.layout import page
-from oncall_app.pages.team_detail import NATIVE_SELECT
-from oncall_app.state.services import GraphNode, TeamChoice
+from oncall_app.state.services import GraphNode
 from oncall_app.state.services import ServiceDetailState as D
 from oncall_app.state.services import ServicesState as S
 
 TAG_HINT = "Separate with commas or spaces: lowercase letters, digits and : _ - . /"
 LINKS_HINT = "One a line: title then an http(s) URL, e.g. Runbook https://wiki.example.org/pay"
 ROLE_COLORS = {"self": "accent", "upstream": "cyan", "downstream": "red"}
-
-
-def _choice(team: TeamChoice) -> rx.Component:
-    return rx.el.option(team.name, value=team.id)
 
 
 def _link(link: ServiceLink) -> rx.Component:
@@ -41,63 +37,46 @@ def _link(link: ServiceLink) -> rx.Component:
 
 def _create_form() -> rx.Component:
     errs = S.create_errors
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                rx.heading("New service", size="4"),
-                field(
-                    "Name",
-                    rx.input(name="name", placeholder="Payments API", size="3"),
-                    error_of(errs, "name"),
-                ),
-                field(
-                    "Owner team",
-                    rx.el.select(
-                        rx.el.option("Choose a team…", value=""),
-                        rx.foreach(S.owner_choices, _choice),
-                        name="team_id",
-                        style=NATIVE_SELECT | {"width": "100%"},
-                    ),
-                    error_of(errs, "team_id"),
-                    "Teams you administer.",
-                ),
-                field(
-                    "Description",
-                    rx.text_area(name="description", placeholder="What it does", rows="2"),
-                    error_of(errs, "description"),
-                ),
-                field(
-                    "Tags",
-                    rx.input(name="tags", placeholder="tier:1, python", size="3"),
-                    error_of(errs, "tags"),
-                    TAG_HINT,
-                ),
-                field(
-                    "Links",
-                    rx.text_area(name="links", rows="3"),
-                    error_of(errs, "links"),
-                    LINKS_HINT,
-                ),
-                form_error(errs),
-                rx.hstack(
-                    rx.button("Create service", type="submit", size="3"),
-                    rx.button(
-                        "Cancel",
-                        type="button",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="3",
-                        on_click=S.toggle_create,
-                    ),
-                    spacing="3",
-                ),
-                spacing="3",
-                align="stretch",
-            ),
-            on_submit=S.create,
-            custom_attrs={"data-testid": "create-service-form"},
+    return form_card(
+        field(
+            "Name",
+            rx.input(name="name", placeholder="Payments API", size="3"),
+            error_of(errs, "name"),
         ),
-        width="100%",
+        field(
+            "Owner team",
+            rx.el.select(
+                rx.el.option("Choose a team…", value=""),
+                rx.foreach(S.owner_choices, choice_option),
+                name="team_id",
+                style=NATIVE_SELECT | {"width": "100%"},
+            ),
+            error_of(errs, "team_id"),
+            "Teams you administer.",
+        ),
+        field(
+            "Description",
+            rx.text_area(name="description", placeholder="What it does", rows="2"),
+            error_of(errs, "description"),
+        ),
+        field(
+            "Tags",
+            rx.input(name="tags", placeholder="tier:1, python", size="3"),
+            error_of(errs, "tags"),
+            TAG_HINT,
+        ),
+        field(
+            "Links",
+            rx.text_area(name="links", rows="3"),
+            error_of(errs, "links"),
+            LINKS_HINT,
+        ),
+        errors=errs,
+        submit="Create service",
+        on_submit=S.create,
+        on_cancel=S.toggle_create,
+        title="New service",
+        testid="create-service-form",
     )
 
 
@@ -166,7 +145,7 @@ def _filters() -> rx.Component:
         ),
         rx.el.select(
             rx.el.option("All teams", value=""),
-            rx.foreach(S.teams, _choice),
+            rx.foreach(S.teams, choice_option),
             value=S.team_filter,
             on_change=S.team_changed,
             aria_label="Owner team",
@@ -357,7 +336,7 @@ def _dependencies() -> rx.Component:
                         rx.hstack(
                             rx.el.select(
                                 rx.el.option("Add a dependency…", value=""),
-                                rx.foreach(D.candidates, _choice),
+                                rx.foreach(D.candidates, choice_option),
                                 name="depends_on_id",
                                 style=NATIVE_SELECT | {"flex": "1"},
                                 aria_label="Service to depend on",
@@ -395,97 +374,68 @@ def _dependencies() -> rx.Component:
 
 def _edit_form() -> rx.Component:
     errs = D.edit_errors
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                field(
-                    "Name",
-                    rx.input(name="name", default_value=D.name, size="3"),
-                    error_of(errs, "name"),
-                ),
-                field(
-                    "Owner team",
-                    rx.el.select(
-                        # "" keeps the owner (the triage service may have none).
-                        rx.el.option("— unchanged —", value=""),
-                        rx.foreach(D.owner_choices, _choice),
-                        name="team_id",
-                        default_value=D.team_id,
-                        style=NATIVE_SELECT | {"width": "100%"},
-                    ),
-                    error_of(errs, "team_id"),
-                ),
-                field(
-                    "Description",
-                    rx.text_area(name="description", default_value=D.description, rows="3"),
-                    error_of(errs, "description"),
-                ),
-                field(
-                    "Tags",
-                    rx.input(name="tags", default_value=D.tags.join(", "), size="3"),
-                    error_of(errs, "tags"),
-                    TAG_HINT,
-                ),
-                field(
-                    "Links",
-                    rx.text_area(name="links", default_value=D.links_text, rows="3"),
-                    error_of(errs, "links"),
-                    LINKS_HINT,
-                ),
-                field(
-                    "Escalation policy id",
-                    rx.input(
-                        name="escalation_policy_id",
-                        default_value=D.escalation_policy_id,
-                        size="3",
-                        type="number",
-                        min="1",
-                    ),
-                    error_of(errs, "escalation_policy_id"),
-                    "Optional; escalation policies arrive with incidents.",
-                ),
-                form_error(errs),
-                rx.hstack(
-                    rx.button("Save", type="submit", size="3"),
-                    rx.button(
-                        "Cancel",
-                        type="button",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="3",
-                        on_click=D.toggle_edit,
-                    ),
-                ),
-                spacing="3",
-                align="stretch",
-            ),
-            on_submit=D.save,
+    return form_card(
+        field(
+            "Name",
+            rx.input(name="name", default_value=D.name, size="3"),
+            error_of(errs, "name"),
         ),
-        width="100%",
+        field(
+            "Owner team",
+            rx.el.select(
+                # "" keeps the owner (the triage service may have none).
+                rx.el.option("— unchanged —", value=""),
+                rx.foreach(D.owner_choices, choice_option),
+                name="team_id",
+                default_value=D.team_id,
+                style=NATIVE_SELECT | {"width": "100%"},
+            ),
+            error_of(errs, "team_id"),
+        ),
+        field(
+            "Description",
+            rx.text_area(name="description", default_value=D.description, rows="3"),
+            error_of(errs, "description"),
+        ),
+        field(
+            "Tags",
+            rx.input(name="tags", default_value=D.tags.join(", "), size="3"),
+            error_of(errs, "tags"),
+            TAG_HINT,
+        ),
+        field(
+            "Links",
+            rx.text_area(name="links", default_value=D.links_text, rows="3"),
+            error_of(errs, "links"),
+            LINKS_HINT,
+        ),
+        field(
+            "Escalation policy id",
+            rx.input(
+                name="escalation_policy_id",
+                default_value=D.escalation_policy_id,
+                size="3",
+                type="number",
+                min="1",
+            ),
+            error_of(errs, "escalation_policy_id"),
+            "Optional; escalation policies arrive with incidents.",
+        ),
+        errors=errs,
+        submit="Save",
+        on_submit=D.save,
+        on_cancel=D.toggle_edit,
     )
 
 
 def _delete_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("trash_2", size=16), "Delete", color_scheme="red", variant="soft", size="3"
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + D.name + "?"),
-            rx.alert_dialog.description(
-                "The service and the dependencies it declares are removed. Services that "
-                "depend on it must drop that dependency first."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=D.delete)),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return confirm_delete(
+        "Delete",
+        "Delete " + D.name + "?",
+        "The service and the dependencies it declares are removed. Services that "
+        "depend on it must drop that dependency first.",
+        D.delete,
+        size="3",
     )
 
 

@@ -13,19 +13,15 @@ from backend.teams.models import TeamRole
 from backend.teams.schemas import MemberOut
 from oncall_app.components.badges import role_badge, tag_badges, warnings_list
 from oncall_app.components.empty import empty_state, loading_row
+from oncall_app.components.form_card import confirm_delete, form_card
+
+# Re-exported: other pages still import NATIVE_SELECT from here.
+from oncall_app.components.forms import NATIVE_SELECT as NATIVE_SELECT
 from oncall_app.components.forms import error_of, field, form_error
 from oncall_app.layout import page
 from oncall_app.state.team_detail import TeamDetailState as S
 
 ROLES = [r.value for r in TeamRole]
-NATIVE_SELECT = {
-    "padding": "0.5em 0.6em",
-    "min_height": "40px",
-    "border_radius": "var(--radius-2)",
-    "border": f"1px solid {rx.color('gray', 7)}",
-    "background": rx.color("gray", 1),
-    "font_size": "var(--font-size-2)",
-}
 
 
 def role_select(name: str = "", value: rx.Var[str] | None = None, **props) -> rx.Component:
@@ -111,74 +107,39 @@ def _add_member() -> rx.Component:
 
 def _edit_form() -> rx.Component:
     errs = S.edit_errors
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                field(
-                    "Name",
-                    rx.input(name="name", default_value=S.name, size="3"),
-                    error_of(errs, "name"),
-                ),
-                field(
-                    "Description",
-                    rx.text_area(name="description", default_value=S.description, rows="3"),
-                    error_of(errs, "description"),
-                ),
-                field(
-                    "Organisational tags",
-                    rx.input(name="org_tags", default_value=S.org_tags.join(", "), size="3"),
-                    error_of(errs, "org_tags"),
-                ),
-                field(
-                    "Technical tags",
-                    rx.input(name="tech_tags", default_value=S.tech_tags.join(", "), size="3"),
-                    error_of(errs, "tech_tags"),
-                ),
-                form_error(errs),
-                rx.hstack(
-                    rx.button("Save", type="submit", size="3"),
-                    rx.button(
-                        "Cancel",
-                        type="button",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="3",
-                        on_click=S.toggle_edit,
-                    ),
-                ),
-                spacing="3",
-                align="stretch",
-            ),
-            on_submit=S.save,
+    return form_card(
+        field(
+            "Name", rx.input(name="name", default_value=S.name, size="3"), error_of(errs, "name")
         ),
-        width="100%",
+        field(
+            "Description",
+            rx.text_area(name="description", default_value=S.description, rows="3"),
+            error_of(errs, "description"),
+        ),
+        field(
+            "Organisational tags",
+            rx.input(name="org_tags", default_value=S.org_tags.join(", "), size="3"),
+            error_of(errs, "org_tags"),
+        ),
+        field(
+            "Technical tags",
+            rx.input(name="tech_tags", default_value=S.tech_tags.join(", "), size="3"),
+            error_of(errs, "tech_tags"),
+        ),
+        errors=errs,
+        submit="Save",
+        on_submit=S.save,
+        on_cancel=S.toggle_edit,
     )
 
 
 def _delete_button() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(
-            rx.button(
-                rx.icon("trash_2", size=16),
-                "Delete team",
-                color_scheme="red",
-                variant="soft",
-                size="3",
-            )
-        ),
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Delete " + S.name + "?"),
-            rx.alert_dialog.description(
-                "The team and its memberships are removed. This cannot be undone."
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.alert_dialog.action(rx.button("Delete", color_scheme="red", on_click=S.delete)),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
+    return confirm_delete(
+        "Delete team",
+        "Delete " + S.name + "?",
+        "The team and its memberships are removed. This cannot be undone.",
+        S.delete,
+        size="3",
     )
 
 

@@ -7,7 +7,8 @@ import reflex as rx
 from backend.teams.schemas import TeamOut
 from oncall_app.components.badges import tag_badges, warning_count
 from oncall_app.components.empty import empty_state, loading_row
-from oncall_app.components.forms import error_of, field, form_error
+from oncall_app.components.form_card import form_card
+from oncall_app.components.forms import error_of, field
 from oncall_app.layout import page
 from oncall_app.state.teams import TeamsState
 
@@ -16,52 +17,35 @@ TAG_HINT = "Separate with commas or spaces: lowercase letters, digits and : _ - 
 
 def _create_form() -> rx.Component:
     errs = TeamsState.create_errors
-    return rx.card(
-        rx.form(
-            rx.vstack(
-                rx.heading("New team", size="4"),
-                field(
-                    "Name",
-                    rx.input(name="name", placeholder="Platform", size="3"),
-                    error_of(errs, "name"),
-                ),
-                field(
-                    "Description",
-                    rx.text_area(name="description", placeholder="What the team owns", rows="2"),
-                    error_of(errs, "description"),
-                ),
-                field(
-                    "Organisational tags",
-                    rx.input(name="org_tags", placeholder="engineering, eu", size="3"),
-                    error_of(errs, "org_tags"),
-                    TAG_HINT,
-                ),
-                field(
-                    "Technical tags",
-                    rx.input(name="tech_tags", placeholder="kubernetes, postgres", size="3"),
-                    error_of(errs, "tech_tags"),
-                    TAG_HINT,
-                ),
-                form_error(errs),
-                rx.hstack(
-                    rx.button("Create team", type="submit", size="3"),
-                    rx.button(
-                        "Cancel",
-                        type="button",
-                        variant="soft",
-                        color_scheme="gray",
-                        size="3",
-                        on_click=TeamsState.toggle_create,
-                    ),
-                    spacing="3",
-                ),
-                spacing="3",
-                align="stretch",
-            ),
-            on_submit=TeamsState.create,
-            custom_attrs={"data-testid": "create-team-form"},
+    return form_card(
+        field(
+            "Name",
+            rx.input(name="name", placeholder="Platform", size="3"),
+            error_of(errs, "name"),
         ),
-        width="100%",
+        field(
+            "Description",
+            rx.text_area(name="description", placeholder="What the team owns", rows="2"),
+            error_of(errs, "description"),
+        ),
+        field(
+            "Organisational tags",
+            rx.input(name="org_tags", placeholder="engineering, eu", size="3"),
+            error_of(errs, "org_tags"),
+            TAG_HINT,
+        ),
+        field(
+            "Technical tags",
+            rx.input(name="tech_tags", placeholder="kubernetes, postgres", size="3"),
+            error_of(errs, "tech_tags"),
+            TAG_HINT,
+        ),
+        errors=errs,
+        submit="Create team",
+        on_submit=TeamsState.create,
+        on_cancel=TeamsState.toggle_create,
+        title="New team",
+        testid="create-team-form",
     )
 
 

@@ -256,15 +256,11 @@ class ServiceDetailState(SessionState):
     def links_text(self) -> str:
         return format_links(self.links)
 
-    def _route_service_id(self) -> int:
-        raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
-        return int(raw) if raw.isdigit() else 0
-
     @rx.event
     async def load(self):
         if not self.authenticated:
             return None
-        self._service_id = self._route_service_id()
+        self._service_id = self._route_id()
         self.loaded = False
         self.editing = False
         self._watch(ServiceDetailState, (f"service:{self._service_id}",))

@@ -62,6 +62,11 @@ class SessionState(rx.State):
         url = self.router.url
         return f"{url.path}?{url.query}" if url.query else (url.path or "/")
 
+    def _route_id(self) -> int:
+        """The last segment of the page's path as an id (``/teams/12`` → 12); 0 if none."""
+        raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        return int(raw) if raw.isdigit() else 0
+
     async def _actor(self) -> Actor:
         """Resolve the session now (slides its expiry); raises SessionExpired when it is gone.
 

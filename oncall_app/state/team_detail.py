@@ -53,15 +53,11 @@ class TeamDetailState(SessionState):
     def heading(self) -> str:
         return self.name if self.found and self.name else "Team"
 
-    def _route_team_id(self) -> int:
-        raw = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
-        return int(raw) if raw.isdigit() else 0
-
     @rx.event
     async def load(self):
         if not self.authenticated:
             return None
-        self._team_id = self._route_team_id()
+        self._team_id = self._route_id()
         self.loaded = False
         self.editing = False
         self._watch(TeamDetailState, (f"team:{self._team_id}",))

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 import time_machine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from backend.audit.models import AuditEntry
 from backend.core import events
@@ -18,7 +18,7 @@ from backend.core.errors import ErrorCode, PermissionDenied, ValidationFailed
 from backend.core.validation import parse
 from backend.schedules import oncall, overrides
 from backend.schedules import service as schedules
-from backend.schedules.errors import OverrideOverlaps
+from backend.schedules.errors import OverrideOverlaps, ScheduleNameTaken
 from backend.schedules.models import Schedule, ScheduleLayer, ScheduleOverride
 from backend.schedules.schemas import (
     LayerCreate,
@@ -344,3 +344,55 @@ def test_deleting_a_schedule_removes_its_layers_and_overrides(crew: Crew) -> Non
     assert table_counts() == (1, 1, 1)
     schedules.delete_schedule(actor_of(crew.admin), schedule_id)
     assert table_counts() == (0, 0, 0)
+
+
+def test_update_schedule_renames_and_moves_zone_with_audit_and_event(crew: Crew) -> None:
+    recording = RecordingBus()
+    events.set_bus(recording)
+    schedule_id = make_schedule(crew)
+    admin = actor_of(crew.admin)
+    before = oncall.oncall(admin, schedule_id, z("2026-03-03T08:30Z"))
+    assert before.shift is not None  # 09:00 Berlin handoff: yesterday's person until 08:00Z
+
+    detail = schedules.update_schedule(
+        admin,
+        schedule_id,
+        ScheduleUpdate(name="Primary EU", time_zone="America/New_York", description="moved"),
+    )
+
+    assert (detail.name, detail.time_zone, detail.description) == (
+        "Primary EU",
+        "America/New_York",
+        "moved",
+    )
+    with unit_of_work() as uow:
+        entry = uow.session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    assert entry is not None
+    assert entry.action == "schedules.schedule.updated"
+    assert entry.diff["time_zone"] == ["Europe/Berlin", "America/New_York"]
+    assert entry.diff["name"] == ["Primary", "Primary EU"]
+    assert recording.events[-1].name == "schedules.schedule.updated"
+    assert recording.events[-1].topics == ("schedules", f"schedule:{schedule_id}")
+    # Handoffs keep their wall-clock time in the new zone: 09:00 New York is 14:00Z.
+    shifts = oncall.final_shifts(admin, schedule_id, z("2026-03-03T00:00Z"), z("2026-03-04T00:00Z"))
+    assert z("2026-03-03T14:00Z") in [s.start for s in shifts]
+
+
+def test_update_schedule_refuses_a_taken_name_or_a_bad_zone_and_changes_nothing(
+    crew: Crew,
+) -> None:
+    schedule_id = make_schedule(crew)
+    admin = actor_of(crew.admin)
+    schedules.create_schedule(
+        admin, ScheduleCreate(team_id=crew.team_id, name="Secondary", time_zone="UTC")
+    )
+    actions = audit_actions()
+    with pytest.raises(ScheduleNameTaken):
+        schedules.update_schedule(admin, schedule_id, ScheduleUpdate(name="Secondary"))
+    with pytest.raises(ValidationFailed):
+        parse(ScheduleUpdate, {"time_zone": "Mars/Olympus"})
+    assert schedules.get_schedule(admin, schedule_id).name == "Primary"
+    assert audit_actions() == actions
+    # Saving the same values is not a change: no audit row.
+    schedules.update_schedule(admin, schedule_id, ScheduleUpdate(name="Primary"))
+    assert audit_actions() == actions

@@ -1,0 +1,69 @@
+"""Secret iCalendar feed URLs: the new URL shown once, and the list of live feeds with Revoke
+(the schedules list's personal feed and a schedule's own feed)."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from oncall_app.state.schedules import FeedRow
+
+
+def feed_url_once(url: rx.Var[str], on_hide: rx.EventHandler) -> rx.Component:
+    """The secret URL of a new feed, shown once, with a copy button."""
+    return rx.cond(
+        url != "",
+        rx.callout.root(
+            rx.callout.icon(rx.icon("key_round")),
+            rx.vstack(
+                rx.text("Subscribe to this URL in your calendar. It is shown only once.", size="2"),
+                rx.hstack(
+                    rx.input(
+                        value=url,
+                        read_only=True,
+                        width="100%",
+                        custom_attrs={"data-testid": "feed-url"},
+                    ),
+                    rx.button(
+                        rx.icon("copy", size=14),
+                        "Copy",
+                        type="button",
+                        on_click=[rx.set_clipboard(url), rx.toast.info("Copied")],
+                    ),
+                    rx.button("Done", type="button", variant="soft", on_click=on_hide),
+                    width="100%",
+                    wrap="wrap",
+                ),
+                spacing="2",
+                width="100%",
+            ),
+            color_scheme="amber",
+            width="100%",
+        ),
+    )
+
+
+def feed_list(rows: rx.Var[list[FeedRow]], revoke: rx.EventHandler) -> rx.Component:
+    def one(row: FeedRow) -> rx.Component:
+        return rx.hstack(
+            rx.icon("calendar_sync", size=16),
+            rx.text(row.label, weight="medium", size="2"),
+            rx.text(
+                "created " + row.created + " · last fetched " + row.last_used,
+                size="1",
+                color=rx.color("gray", 10),
+            ),
+            rx.spacer(),
+            rx.button(
+                "Revoke",
+                size="1",
+                color_scheme="red",
+                variant="soft",
+                on_click=revoke(row.id),
+            ),
+            align="center",
+            width="100%",
+            wrap="wrap",
+            custom_attrs={"data-testid": "feed-row"},
+        )
+
+    return rx.vstack(rx.foreach(rows, one), spacing="2", width="100%")
