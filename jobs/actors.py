@@ -9,6 +9,7 @@ import dramatiq
 from backend.audit import retention
 from backend.core.jobs import JOB_QUEUES, JobName
 from backend.escalation import engine as escalation
+from backend.escalation import rearm
 from backend.identity import sessions
 from backend.ingest import heartbeats, sns
 from backend.ingest import retention as ingest_retention
@@ -83,4 +84,4 @@ def escalate_step(incident_id: int, token: str, step: int) -> None:
 @dramatiq.actor(**_options(JobName.SWEEP_ESCALATIONS), max_retries=0, time_limit=60_000)
 def sweep_escalations() -> None:
     # No retries: the scheduler sends the next sweep within seconds anyway.
-    escalation.sweep()
+    rearm.sweep()

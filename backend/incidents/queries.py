@@ -193,6 +193,8 @@ def _membership(flt: IncidentFilter) -> list[ColumnElement[bool]]:
         where.append(col(Incident.severity).in_(flt.severities))
     if flt.service_ids:
         where.append(col(Incident.service_id).in_(flt.service_ids))
+    if flt.escalation_states:
+        where.append(col(Incident.escalation_state).in_(flt.escalation_states))
     if flt.team_ids:
         owned = select(Service.id).where(col(Service.team_id).in_(flt.team_ids))
         where.append(col(Incident.service_id).in_(owned))

@@ -111,6 +111,7 @@ class IncidentFilter(BaseModel):
     severities: list[Severity] = Field(default_factory=list)
     service_ids: list[int] = Field(default_factory=list)
     team_ids: list[int] = Field(default_factory=list)
+    escalation_states: list[EscalationState] = Field(default_factory=list)
     assigned_to_me: bool = False
     assignee_id: int | None = None
     opened_after: datetime | None = None

@@ -20,7 +20,7 @@ from backend.core import clock
 from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import DomainError, InvalidTransition, ValidationFailed
-from backend.escalation import engine
+from backend.escalation import engine, rearm
 from backend.identity.models import User
 from backend.incidents import lifecycle, queries, timeline
 from backend.incidents.access import Loaded, authorize_respond, load, publish
@@ -327,7 +327,7 @@ def escalate_now(actor: Actor, incident_id: int) -> IncidentDetail:
     with unit_of_work() as uow:
         loaded = load(uow.session, incident_id)
         authorize_respond(uow.session, actor, loaded.service)
-        engine.escalate_now(uow, actor, loaded.incident)
+        rearm.escalate_now(uow, actor, loaded.incident)
         uow.session.refresh(loaded.incident)
         _audit(uow, actor, "escalated", loaded, {"step": loaded.incident.escalation_step})
         publish(uow, actor, "incidents.incident.escalated", loaded, manual=True)

@@ -20,7 +20,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate
 from backend.core.db import unit_of_work
 from backend.core.errors import ErrorCode, InvalidTransition
-from backend.escalation import engine
+from backend.escalation import rearm
 from backend.escalation.engine import StepOutcome
 from backend.escalation.models import PageRequest
 from backend.escalation.policy import TargetKind
@@ -202,7 +202,7 @@ def test_acknowledging_stops_escalation_and_stale_or_duplicate_steps_do_nothing(
     assert row.assignee_id == crew.id("cat")
     world.at(60)
     assert [r.outcome for r in run_steps(pending)] == [StepOutcome.STALE]
-    assert engine.sweep() == 0
+    assert rearm.sweep() == 0
     assert pages(incident_id) == [(crew.id("cat"), 0, 0, at(0))]
 
 
@@ -237,13 +237,13 @@ def test_sweeper_rearms_a_lost_step_after_the_grace_and_the_page_happens_once(
     run_steps(drain_steps(stub_broker))
     drain_steps(stub_broker)  # Redis lost the delayed step 1
     world.at(5)
-    assert engine.sweep() == 0  # due, but within the grace: its message may still come
+    assert rearm.sweep() == 0  # due, but within the grace: its message may still come
     world.at(5.25)
-    assert engine.sweep() == 1
+    assert rearm.sweep() == 1
     resent = drain_steps(stub_broker)
     assert [(s.step, s.eta_ms) for s in resent] == [(1, None)]
     # The sweeper re-sends twice before the worker gets to it: the second run does nothing.
-    assert engine.sweep() == 1
+    assert rearm.sweep() == 1
     resent += drain_steps(stub_broker)
     assert [r.outcome for r in run_steps(resent)] == [StepOutcome.FIRED, StepOutcome.STALE]
     assert pages(incident_id) == [

@@ -19,7 +19,13 @@ from backend.core.db import unit_of_work
 from backend.core.errors import DomainError, ErrorCode
 from backend.incidents import metrics, presets, queries
 from backend.incidents import service as incidents
-from backend.incidents.models import Incident, IncidentStatus, Priority, Severity
+from backend.incidents.models import (
+    EscalationState,
+    Incident,
+    IncidentStatus,
+    Priority,
+    Severity,
+)
 from backend.incidents.schemas import BulkIn, IncidentFilter, IncidentUpdate, PresetIn
 from backend.ingest import integrations
 from backend.ingest.models import IntegrationType
@@ -228,6 +234,10 @@ def test_list_filters_cursor_and_assigned_to_me(setup: Setup) -> None:
     assert ([i.id for i in rest.items], rest.next_cursor) == ([ids[2], ids[1], ids[0]], None)
     mine = queries.list_incidents(ben, IncidentFilter(assigned_to_me=True))
     assert [i.id for i in mine.items] == [ids[1]]
+    stopped = queries.list_incidents(
+        ben, IncidentFilter(escalation_states=[EscalationState.STOPPED])
+    )
+    assert [i.id for i in stopped.items] == [ids[1]]
     flt = IncidentFilter(
         statuses=[IncidentStatus.OPEN], team_ids=[setup.crew.team_id], text="alert 3"
     )
