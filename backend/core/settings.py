@@ -105,9 +105,7 @@ class CalendarSettings(BaseModel):
     outlook_client_id: str = ""
     outlook_client_secret: SecretStr = SecretStr("")
     outlook_auth_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize"
-    outlook_token_url: str = (
-        "https://login.microsoftonline.com/common/oauth2/v2.0/token"  # noqa: S105  # a URL
-    )
+    outlook_token_url: str = "https://login.microsoftonline.com/common/oauth2/v2.0/token"  # noqa: S105  # a URL
     outlook_api_url: str = "https://graph.microsoft.com/v1.0"
     # How far ahead shifts are pushed (every connection is re-synced hourly).
     sync_weeks: int = 4
