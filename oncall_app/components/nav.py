@@ -26,6 +26,7 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
             NavItem("Home", "/", "house"),
             NavItem("Incidents", "/incidents", "siren"),
             NavItem("Alerts", "/alerts", "bell"),
+            NavItem("Page requests", "/outbox", "inbox"),
         ),
     ),
     (

@@ -129,13 +129,15 @@ def _alert(alert: AlertRow) -> rx.Component:
             rx.link(alert.service_name, href="/services/" + alert.service_id.to_string(), size="2"),
             rx.cond(
                 alert.incident_id > 0,
-                rx.badge(
-                    "incident #" + alert.incident_id.to_string(),
-                    color_scheme="violet",
-                    variant="outline",
-                    cursor="pointer",
-                    title="Show this incident's alerts",
-                    on_click=S.set_filter("incident", alert.incident_id.to_string()),
+                rx.link(
+                    rx.badge(
+                        "incident #" + alert.incident_id.to_string(),
+                        color_scheme="violet",
+                        variant="outline",
+                        cursor="pointer",
+                    ),
+                    href="/incidents/" + alert.incident_id.to_string(),
+                    title="Open this incident",
                 ),
             ),
             rx.text(

@@ -1,16 +1,18 @@
-"""/: who is on call now in my teams' schedules; my teams with my role and their health
-warnings."""
+"""/: open incidents; who is on call now in my teams' schedules; my teams with my role and
+their health warnings."""
 
 from __future__ import annotations
 
 import reflex as rx
 
 from backend.teams.schemas import MyTeamOut
-from oncall_app.components.badges import role_badge, warnings_list
+from oncall_app.components.badges import role_badge, severity_badge, warnings_list
 from oncall_app.components.empty import empty_state, loading_row
+from oncall_app.components.incident_badges import incident_status_badge
 from oncall_app.layout import page
 from oncall_app.pages.schedules import oncall_now_list
 from oncall_app.state.home import HomeState
+from oncall_app.state.incidents import IncidentRow
 from oncall_app.state.session import SessionState
 
 
@@ -35,16 +37,57 @@ def _team(team: MyTeamOut) -> rx.Component:
     )
 
 
+def _incident(row: IncidentRow) -> rx.Component:
+    return rx.hstack(
+        incident_status_badge(row.status, size="1"),
+        severity_badge(row.severity),
+        rx.link(
+            "#" + row.id.to_string() + " " + row.title,
+            href="/incidents/" + row.id.to_string(),
+            size="2",
+            word_break="break-word",
+        ),
+        spacing="2",
+        align="center",
+        width="100%",
+    )
+
+
+def _open_incidents() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.icon("siren", size=18, color=rx.color("red", 10)),
+                rx.heading("Open incidents", size="4", as_="h2"),
+                rx.spacer(),
+                rx.link("All incidents", href="/incidents", size="2"),
+                align="center",
+                width="100%",
+            ),
+            rx.cond(
+                HomeState.open_incidents.length() == 0,
+                rx.text("Nothing open. All quiet.", size="2", color=rx.color("gray", 11)),
+                rx.vstack(
+                    rx.foreach(HomeState.open_incidents, _incident), spacing="2", width="100%"
+                ),
+            ),
+            rx.cond(
+                HomeState.more_incidents,
+                rx.link("More open incidents…", href="/incidents", size="1"),
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "home-open-incidents"},
+    )
+
+
 @page("/", "Home", on_load=[HomeState.load])
 def home_page() -> rx.Component:
     return rx.vstack(
         rx.text("Signed in as ", rx.text.strong(SessionState.user_name), "."),
-        rx.callout(
-            "Incidents will appear here once that area is built.",
-            icon="info",
-            color_scheme="gray",
-            size="1",
-        ),
+        _open_incidents(),
         oncall_now_list(HomeState.oncall_now, HomeState.i_am_on_call, HomeState.loaded),
         rx.heading("My teams", size="4", as_="h2"),
         rx.cond(

@@ -209,7 +209,7 @@ def _test_alert(alert: TestAlert) -> rx.Component:
             alert.incident_id > 0,
             rx.link(
                 "Incident #" + alert.incident_id.to_string(),
-                href=alerts_href("incident", alert.incident_id),
+                href="/incidents/" + alert.incident_id.to_string(),
             ),
         ),
         spacing="2",

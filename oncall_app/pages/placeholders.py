@@ -10,8 +10,6 @@ from oncall_app.layout import page
 
 # route, title, icon, what will bring it (SPEC requirement ids)
 NOT_BUILT = (
-    ("/incidents", "Incidents", "siren", "incidents and escalation (INC, ROUTE)"),
-    ("/escalation", "Escalation policies", "list_ordered", "escalation policies (INC, ROUTE)"),
     ("/notifications", "Notifications", "bell_ring", "notification rules and channels (NOTIF)"),
     ("/workflows", "Workflows", "workflow", "automation workflows and runbooks (AUTO)"),
     ("/postmortems", "Postmortems", "file_text", "postmortems (POST)"),
