@@ -38,7 +38,7 @@ def durations_chart(data: rx.Var) -> rx.Component:
         rx.recharts.line_chart(
             rx.recharts.cartesian_grid(stroke_dasharray="3 3", vertical=False),
             rx.recharts.x_axis(data_key="label", tick_line=False, min_tick_gap=24),
-            rx.recharts.y_axis(width=36, unit="m"),
+            rx.recharts.y_axis(width=48, unit="m"),
             rx.recharts.graphing_tooltip(),
             rx.recharts.legend(),
             rx.recharts.line(

@@ -316,9 +316,9 @@ def _pair_badge(pair: Pair) -> rx.Component:
 
 def _link(pair: Pair) -> rx.Component:
     return rx.link(
-        rx.icon("external_link", size=12),
-        " ",
-        pair.key,
+        rx.hstack(
+            rx.icon("external_link", size=12), rx.text(pair.key), spacing="1", align="center"
+        ),
         href=pair.value,
         is_external=True,
         rel="noopener noreferrer",

@@ -82,6 +82,8 @@ def _metrics() -> rx.Component:
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="2",
             width="100%",
+            # Phones show the numbers only: the list is what matters at 3 a.m.
+            display=rx.breakpoints(initial="none", sm="grid"),
         ),
         spacing="2",
         width="100%",

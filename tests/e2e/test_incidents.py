@@ -268,3 +268,56 @@ def test_incident_dashboard_live_in_two_browsers(running_app: RunningApp, browse
     phone.goto(f"{app.base_url}/incidents/{phone_id}")
     expect(phone.get_by_test_id("incident-header")).to_have_attribute("data-status", "ACKNOWLEDGED")
     phone.screenshot(path=app.screenshots / "incident_detail_phone.png", full_page=True)
+
+    # Optimistic acknowledge rolls back when the service refuses: Dave is in no team.
+    refused_id = _alert(url, secret, f"Refused ack ({tag})", f"refused-{tag}")
+    dave = new_page(browser, viewport=DESKTOP)
+    sign_in(dave, app.base_url, app.dave.email, app.dave.password, "/incidents")
+    dave.wait_for_url(f"{app.base_url}/incidents**")
+    refused = _row(dave, refused_id)
+    expect(refused).to_have_attribute("data-status", "OPEN")
+    refused.get_by_role("button", name="Acknowledge").click()
+    expect(
+        dave.locator("[data-sonner-toast]").filter(has_text=f"#{refused_id} not acknowledged")
+    ).to_be_visible()
+    expect(refused).to_have_attribute("data-status", "OPEN")
+
+    # Saved filters: save, clear, apply, delete.
+    admin.goto(f"{app.base_url}/incidents")
+    severity = admin.get_by_label("Severity", exact=True)
+    severity.select_option("CRITICAL")
+    admin.get_by_label("Preset name").fill(f"Critical {tag}")
+    admin.get_by_role("button", name="Save filters").click()
+    preset = admin.get_by_test_id("preset").filter(has_text=f"Critical {tag}")
+    expect(preset).to_be_visible()
+    admin.get_by_role("button", name="Clear").click()
+    expect(severity).to_have_value("")
+    preset.get_by_text(f"Critical {tag}").click()
+    expect(severity).to_have_value("CRITICAL")
+    expect(admin.get_by_label("Status", exact=True)).to_have_value("active")
+    preset.get_by_label("Delete saved filter").click()
+    expect(preset).to_have_count(0)
+
+    # Edit the priority of an acknowledged incident; close the resolved one.
+    admin.goto(f"{app.base_url}/incidents/{ids[0]}")
+    admin.get_by_role("button", name="Edit").click()
+    admin.get_by_role("dialog").locator("select[name=priority]").select_option("P1")
+    admin.get_by_role("dialog").get_by_role("button", name="Save").click()
+    expect(admin.get_by_test_id("incident-header")).to_contain_text("P1")
+    expect(admin.get_by_test_id("timeline").locator("[data-kind=edited]")).to_contain_text(
+        "priority"
+    )
+    admin.goto(f"{app.base_url}/incidents/{incident_id}")
+    admin.get_by_role("button", name="Close").click()
+    expect(admin.get_by_test_id("incident-header")).to_have_attribute("data-status", "CLOSED")
+
+    # A policy active incidents escalate with is not deleted: the 409 arrives as a toast.
+    admin.goto(f"{app.base_url}/escalation")
+    admin.get_by_test_id("policy-card").filter(has_text=f"Primary {tag}").get_by_role(
+        "button", name="Delete"
+    ).click()
+    admin.get_by_role("alertdialog").get_by_role("button", name="Delete").click()
+    expect(
+        admin.locator("[data-sonner-toast]").filter(has_text="used by active incidents")
+    ).to_be_visible()
+    expect(admin.get_by_test_id("policy-card").filter(has_text=f"Primary {tag}")).to_be_visible()
