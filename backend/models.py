@@ -22,6 +22,14 @@ from backend.ingest.models import (
     MaintenanceWindow,
     RoutingRule,
 )
+from backend.notifications.models import (
+    ContactMethod,
+    DeliveryAttempt,
+    Notification,
+    NotificationRule,
+    OutboxMessage,
+    QuietHours,
+)
 from backend.schedules.models import (
     CalendarConnection,
     CalendarFeed,
@@ -39,6 +47,8 @@ __all__ = [
     "BreakGlassCredential",
     "CalendarConnection",
     "CalendarFeed",
+    "ContactMethod",
+    "DeliveryAttempt",
     "EscalationLevel",
     "EscalationPolicy",
     "HeartbeatMonitor",
@@ -50,8 +60,12 @@ __all__ = [
     "Integration",
     "LoginAttempt",
     "MaintenanceWindow",
+    "Notification",
+    "NotificationRule",
     "OidcLoginState",
+    "OutboxMessage",
     "PageRequest",
+    "QuietHours",
     "RoutingRule",
     "Schedule",
     "ScheduleLayer",

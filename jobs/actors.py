@@ -13,6 +13,7 @@ from backend.escalation import rearm
 from backend.identity import sessions
 from backend.ingest import heartbeats, sns
 from backend.ingest import retention as ingest_retention
+from backend.notifications import dispatch as notifications
 from backend.schedules import calendar_sync
 from jobs.broker import setup_broker
 
@@ -85,3 +86,22 @@ def escalate_step(incident_id: int, token: str, step: int) -> None:
 def sweep_escalations() -> None:
     # No retries: the scheduler sends the next sweep within seconds anyway.
     rearm.sweep()
+
+
+@dramatiq.actor(
+    **_options(JobName.DELIVER_NOTIFICATION),
+    # Provider failures are retried by the dispatcher itself (backoff in the database, so the
+    # sweeper can re-arm them); these retries only cover a database hiccup.
+    max_retries=3,
+    min_backoff=1_000,
+    max_backoff=10_000,
+    time_limit=120_000,
+)
+def deliver_notification(notification_id: int) -> None:
+    notifications.deliver(int(notification_id))
+
+
+@dramatiq.actor(**_options(JobName.SWEEP_NOTIFICATIONS), max_retries=0, time_limit=60_000)
+def sweep_notifications() -> None:
+    # No retries: the scheduler sends the next sweep within seconds anyway.
+    notifications.sweep()

@@ -33,6 +33,7 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(JobName.PURGE_INGEST_KEYS, 3600),
     Periodic(JobName.SYNC_CALENDARS, 3600),
     Periodic(JobName.SWEEP_ESCALATIONS, 15),
+    Periodic(JobName.SWEEP_NOTIFICATIONS, 15),
 )
 # Shorter than the shortest period (the escalation sweep, 15 s), so none is skipped.
 TICK_SECONDS = 5

@@ -19,6 +19,7 @@ from backend.api.routes import (
     v1_escalation_policies,
     v1_incidents,
     v1_integrations,
+    v1_notifications,
     v1_schedules,
     v1_services,
     v1_teams,
@@ -44,6 +45,7 @@ API_ROUTERS = (
     v1_incidents.router,
     v1_escalation_policies.router,
     v1_escalation_policies.outbox_router,
+    v1_notifications.router,
 )
 
 

@@ -29,6 +29,8 @@ class JobName(StrEnum):
     SYNC_CALENDARS = "sync_calendars"
     ESCALATE_STEP = "escalate_step"
     SWEEP_ESCALATIONS = "sweep_escalations"
+    DELIVER_NOTIFICATION = "deliver_notification"
+    SWEEP_NOTIFICATIONS = "sweep_notifications"
 
 
 JOB_QUEUES: dict[JobName, Queue] = {
@@ -43,6 +45,9 @@ JOB_QUEUES: dict[JobName, Queue] = {
     JobName.ESCALATE_STEP: Queue.PAGING,
     # The sweeper re-arms lost escalation steps: it must run even when bulk work piles up.
     JobName.SWEEP_ESCALATIONS: Queue.PAGING,
+    # Page deliveries and their sweeper: never behind bulk work.
+    JobName.DELIVER_NOTIFICATION: Queue.PAGING,
+    JobName.SWEEP_NOTIFICATIONS: Queue.PAGING,
 }
 
 

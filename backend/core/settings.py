@@ -127,6 +127,36 @@ class EscalationSettings(BaseModel):
     minute_seconds: float = 60.0
 
 
+class NotificationSettings(BaseModel):
+    """Providers per channel and delivery timing (NOTIF-01/02). ``outbox`` stores messages in
+    the database and shows them on a page: the embedded default, no credentials needed."""
+
+    email_provider: str = "outbox"  # outbox | smtp
+    sms_provider: str = "outbox"  # outbox | twilio
+    voice_provider: str = "outbox"
+    push_provider: str = "outbox"
+    slack_provider: str = "outbox"
+    # Every provider call gives up after this long (and counts as a retryable failure).
+    timeout_seconds: float = 10.0
+    max_attempts: int = 5
+    # Retry n waits backoff_base_seconds * 2^(n-1): 30 s, 1, 2, 4 min by default.
+    backoff_base_seconds: float = 30.0
+    # The sweeper re-sends a notification this long past its due time (or its lease).
+    sweep_grace_seconds: int = 30
+    sweep_batch: int = 500
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    email_from: str = "OnCall <oncall@localhost>"
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from: str = ""
+    # Empty: Twilio's own API. Tests point it at a local server.
+    twilio_base_url: str = ""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ONCALL_", env_nested_delimiter="__", extra="ignore"
@@ -149,6 +179,7 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     escalation: EscalationSettings = Field(default_factory=EscalationSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     # Fernet key (urlsafe base64 of 32 bytes) that encrypts stored secrets such as integration
     # signing secrets. Embedded (SQLite) mode generates one beside the database file when
     # empty; with PostgreSQL it must be set, identically on every machine.

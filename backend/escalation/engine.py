@@ -38,6 +38,7 @@ from backend.escalation.models import PageRequest
 from backend.escalation.policy import Chain, StepPlan, from_snapshot, plan_step, to_snapshot
 from backend.incidents import timeline
 from backend.incidents.models import EscalationState, Incident, IncidentEventKind, IncidentStatus
+from backend.notifications import dispatch as notifications
 
 log = structlog.get_logger(__name__)
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
@@ -218,7 +219,7 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
         if plan.exhausts:
             _exhausted(uow, incident_id, service_id, chain)
             return StepResult(StepOutcome.EXHAUSTED)
-        paged = _fire(session, incident_id, chain, plan, now)
+        paged = _fire(uow, incident_id, chain, plan, now)
         _publish(uow, "incidents.incident.escalated", incident_id, service_id, step=step)
         assert plan.next_step is not None
         assert plan.wait_minutes is not None
@@ -257,8 +258,9 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
 
 
 def _fire(
-    session: Session, incident_id: int, chain: Chain, plan: StepPlan, now: datetime
+    uow: UnitOfWork, incident_id: int, chain: Chain, plan: StepPlan, now: datetime
 ) -> tuple[int, ...]:
+    session = uow.session
     assert plan.level is not None
     assert plan.cycle is not None
     level = chain.levels[plan.level]
@@ -300,11 +302,14 @@ def _fire(
         if inserted is None:
             continue  # already paged for this level and pass
         paged.append(person.user_id)
+        # Notifications are planned in this transaction and sent after commit.
+        planned = notifications.plan_page(uow, int(inserted[0]))
+        unreachable = "" if planned else " No verified contact method: nobody is notified."
         timeline.record(
             session,
             incident_id,
             IncidentEventKind.PAGE_REQUESTED,
-            f"Page requested for {person.name} ({person.reason}).",
+            f"Page requested for {person.name} ({person.reason}).{unreachable}",
             actor_label=ENGINE_LABEL,
             data={
                 "page_request_id": int(inserted[0]),
@@ -312,6 +317,7 @@ def _fire(
                 "level": plan.level,
                 "repeat": plan.cycle,
                 "schedule_id": person.schedule_id,
+                "notifications": planned,
             },
         )
     if not resolution.recipients:

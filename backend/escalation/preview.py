@@ -16,11 +16,12 @@ from backend.core.errors import NotFound, ValidationFailed
 from backend.escalation import targets
 from backend.escalation.policy import exhausted_after, firings
 from backend.escalation.schemas import PagingPreview, PreviewPage, PreviewStep
+from backend.notifications.service import unreachable_users, verified_channels
 from backend.teams import queries as team_queries
 
 NOTES = [
-    "Notification channels and contact methods arrive with the notifications feature: a page "
-    "is stored as a request and shown on the incident's timeline and in the outbox."
+    "Each page becomes notifications by the user's rules, sent to their verified contact "
+    "methods; a user with none is paged nowhere (see the warnings)."
 ]
 
 
@@ -69,6 +70,14 @@ def preview_paging(actor: Actor, service_id: int, at: datetime | None = None) ->
             level_warnings += _not_on_team(
                 session, service, [r.user_id for r in resolution.recipients]
             )
+            unreachable = set(
+                unreachable_users(session, [r.user_id for r in resolution.recipients])
+            )
+            level_warnings += [
+                f"{r.name} has no verified contact method: nobody can notify them"
+                for r in resolution.recipients
+                if r.user_id in unreachable
+            ]
             if not resolution.recipients:
                 level_warnings.append("this level pages nobody")
             warnings += [f"level {firing.level + 1}: {w}" for w in level_warnings]
@@ -79,7 +88,12 @@ def preview_paging(actor: Actor, service_id: int, at: datetime | None = None) ->
                     repeat=firing.cycle,
                     at=when,
                     pages=[
-                        PreviewPage(user_id=r.user_id, user_name=r.name, via=r.reason, channels=[])
+                        PreviewPage(
+                            user_id=r.user_id,
+                            user_name=r.name,
+                            via=r.reason,
+                            channels=verified_channels(session, r.user_id),
+                        )
                         for r in resolution.recipients
                     ],
                     warnings=level_warnings,

@@ -94,9 +94,8 @@ class PreviewStep(BaseModel):
 class PagingPreview(BaseModel):
     """Who would be paged, when, for an incident of ``service_id`` opening at ``at`` (ROUTE-03).
 
-    Who is on call is evaluated at each step's own time. Notification channels and contact
-    methods are not known yet (the notifications issue): ``channels`` is empty and
-    ``notes`` says so."""
+    Who is on call is evaluated at each step's own time. ``channels`` lists the kinds of each
+    user's verified contact methods (empty: nobody can notify them, and a warning says so)."""
 
     service_id: int
     at: datetime

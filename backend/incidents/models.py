@@ -151,6 +151,10 @@ class IncidentEventKind(StrEnum):
     REASSIGNED = "reassigned"
     NOTE = "note"
     EDITED = "edited"
+    # Written by backend.notifications: one line per delivered, failed or skipped page.
+    NOTIFIED = "notified"
+    NOTIFICATION_FAILED = "notification_failed"
+    NOTIFICATION_SKIPPED = "notification_skipped"
 
 
 class IncidentEvent(SQLModel, table=True):

@@ -169,10 +169,11 @@ def test_preview_shows_who_is_paged_at_which_minute_with_warnings() -> None:
         (20.0, 2, 1, []),
     ]
     assert got.warnings == [
+        "level 1: Cat has no verified contact method: nobody can notify them",
         "level 2: nobody is on call in 'Empty'",
         "level 2: this level pages nobody",
     ]
-    assert got.steps[0].pages[0].channels == []
+    assert got.steps[0].pages[0].channels == []  # Cat has no verified contact method
     assert "notifications" in got.notes[0]
 
 

@@ -19,6 +19,7 @@ from backend.core.jobs import JOB_QUEUES, JobName, Queue, enqueue
 SAMPLE_KWARGS: dict[JobName, dict[str, object]] = {
     JobName.SYNC_CALENDAR: {"connection_id": 0},
     JobName.ESCALATE_STEP: {"incident_id": 0, "token": "0" * 32, "step": 0},
+    JobName.DELIVER_NOTIFICATION: {"notification_id": 0},
 }
 
 

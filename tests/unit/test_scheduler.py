@@ -20,6 +20,7 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.PURGE_INGEST_KEYS,
             JobName.SYNC_CALENDARS,
             JobName.SWEEP_ESCALATIONS,
+            JobName.SWEEP_NOTIFICATIONS,
         ]
         assert scheduler.tick() == []
         clock.shift(timedelta(minutes=59))
@@ -27,6 +28,7 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.CHECK_HEARTBEATS,
             JobName.CONFIRM_SNS_SUBSCRIPTIONS,
             JobName.SWEEP_ESCALATIONS,
+            JobName.SWEEP_NOTIFICATIONS,
         ]
         clock.shift(timedelta(minutes=1))
         assert scheduler.tick() == [
@@ -36,7 +38,8 @@ def test_each_periodic_job_is_sent_once_per_period(stub_broker: StubBroker) -> N
             JobName.PURGE_INGEST_KEYS,
             JobName.SYNC_CALENDARS,
             JobName.SWEEP_ESCALATIONS,
+            JobName.SWEEP_NOTIFICATIONS,
         ]
     assert stub_broker.queues["bulk"].qsize() == 7
     assert stub_broker.queues["default"].qsize() == 6
-    assert stub_broker.queues["paging"].qsize() == 3
+    assert stub_broker.queues["paging"].qsize() == 6

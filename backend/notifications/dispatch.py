@@ -1,0 +1,428 @@
+"""The dispatcher (NOTIF-02): page request → planned notifications → one delivery job each.
+
+* ``plan_page`` runs in the escalation step's transaction: one ``Notification`` per (rule
+  step, verified contact method), due at page time + the step's delay, each sent as
+  ``DELIVER_NOTIFICATION(notification_id)`` after commit (delayed until due).
+* ``deliver`` claims a due notification with a compare-and-set (queued → sending, attempts+1,
+  a lease in ``next_attempt_at``), commits, calls the provider outside any transaction, then
+  records a ``DeliveryAttempt`` and the outcome: sent/delivered, a retry with exponential
+  backoff (``rules.backoff_seconds``), or failed after the last attempt. A page whose incident
+  is no longer OPEN is skipped. Duplicate messages find nothing to claim and do nothing.
+* ``sweep`` re-sends whatever is past due (a lost message) or past its lease (a crashed
+  worker): at-least-once delivery, like the escalation sweeper.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, or_, select, update
+from sqlmodel import Session, col
+
+from backend.catalog.models import Service
+from backend.core import clock, secretbox
+from backend.core.db import UnitOfWork, unit_of_work
+from backend.core.errors import PermanentError
+from backend.core.jobs import JobName, enqueue
+from backend.core.settings import get_settings
+from backend.escalation.models import PageRequest
+from backend.identity.models import User
+from backend.incidents import timeline
+from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
+from backend.notifications import formatting, rules
+from backend.notifications.models import (
+    ChannelKind,
+    ContactMethod,
+    DeliveryAttempt,
+    Notification,
+    NotificationPurpose,
+    NotificationRule,
+    NotificationStatus,
+    QuietHours,
+)
+from backend.notifications.providers import OutgoingMessage, ProviderResult, provider_for
+
+log = structlog.get_logger(__name__)
+_N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+EARLY_TOLERANCE = timedelta(seconds=2)
+CHANNEL_NAMES = {
+    "email": "e-mail",
+    "sms": "SMS",
+    "voice": "voice call",
+    "push": "push",
+    "slack": "Slack",
+}
+ENGINE_LABEL = "notifications"
+
+
+class DeliverOutcome(StrEnum):
+    DONE = "done"  # sent or delivered
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    NOT_DUE = "not_due"
+    STALE = "stale"  # nothing to claim: finished, in flight, or unknown id
+
+
+def send(notification_id: int, due_at: datetime | None = None) -> None:
+    """Enqueue one delivery (after commit); a broker failure is left to the sweeper."""
+    delay_ms = None
+    if due_at is not None:
+        delay_ms = max(0, int((due_at - clock.now()).total_seconds() * 1000)) or None
+    try:
+        enqueue(JobName.DELIVER_NOTIFICATION, delay_ms=delay_ms, notification_id=notification_id)
+    except Exception:  # the row is committed: the sweeper re-sends it
+        log.warning("notification_enqueue_failed", notification_id=notification_id, exc_info=True)
+
+
+def _send_all(planned: list[tuple[int, datetime]]) -> None:
+    for notification_id, due in planned:
+        send(notification_id, due)
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+def _rule_steps(session: Session, user_id: int) -> list[rules.RuleStep]:
+    rows = session.scalars(
+        select(NotificationRule).where(col(NotificationRule.user_id) == user_id)
+    ).all()
+    return [
+        rules.RuleStep(
+            urgency=r.urgency.value,
+            delay_minutes=r.delay_minutes,
+            channel=r.channel.value if r.channel else None,
+            contact_method_id=r.contact_method_id,
+            position=r.position,
+        )
+        for r in rows
+    ]
+
+
+def methods_of(session: Session, user_id: int) -> list[rules.Method]:
+    rows = session.scalars(
+        select(ContactMethod)
+        .where(col(ContactMethod.user_id) == user_id)
+        .order_by(col(ContactMethod.id))
+    ).all()
+    return [
+        rules.Method(m.id or 0, m.kind.value, m.address, m.verified_at is not None) for m in rows
+    ]
+
+
+def plan_page(uow: UnitOfWork, page_request_id: int) -> int:
+    """Plan the notifications of one page request in the caller's transaction; returns how
+    many. They are enqueued after commit, each delayed until it is due."""
+    session = uow.session
+    page = session.get(PageRequest, page_request_id)
+    if page is None:
+        return 0
+    incident = session.get(Incident, page.incident_id)
+    user = session.get(User, page.user_id)
+    if incident is None or user is None or not user.is_active:
+        return 0
+    urgency = rules.urgency_of(incident.severity.value)
+    steps, _ = rules.effective_rules(_rule_steps(session, user.id or 0), urgency)
+    quiet_row = session.get(QuietHours, user.id)
+    quiet = (quiet_row.start_minute, quiet_row.end_minute) if quiet_row else None
+    planned = rules.plan(
+        steps,
+        methods_of(session, user.id or 0),
+        page.created_at,
+        urgency=urgency,
+        quiet=quiet,
+        time_zone=user.time_zone or "UTC",
+    )
+    settings = get_settings().notifications
+    rows: list[Notification] = []
+    for item in planned:
+        row = Notification(
+            purpose=NotificationPurpose.PAGE,
+            page_request_id=page_request_id,
+            incident_id=page.incident_id,
+            user_id=page.user_id,
+            contact_method_id=item.contact_method_id,
+            channel=ChannelKind(item.channel),
+            address=item.address,
+            step=item.step,
+            provider=str(getattr(settings, f"{item.channel}_provider", "outbox")),
+            next_attempt_at=item.due_at,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    due = [(row.id or 0, row.next_attempt_at or page.created_at) for row in rows]
+    if due:
+        uow.after_commit(lambda: _send_all(due))
+    return len(due)
+
+
+def queue_direct(
+    uow: UnitOfWork, *, user_id: int, method: ContactMethod, body: str
+) -> Notification:
+    """Queue a one-off message (verification codes) through the same delivery path."""
+    assert method.id is not None
+    row = Notification(
+        purpose=NotificationPurpose.VERIFICATION,
+        user_id=user_id,
+        contact_method_id=method.id,
+        channel=method.kind,
+        address=method.address,
+        provider=str(getattr(get_settings().notifications, f"{method.kind.value}_provider")),
+        next_attempt_at=clock.now(),
+        sealed_body=secretbox.encrypt(body),
+    )
+    uow.session.add(row)
+    uow.session.flush()
+    notification_id = row.id or 0
+    uow.after_commit(lambda: send(notification_id))
+    return row
+
+
+# --- delivery --------------------------------------------------------------------------------
+
+
+def _claim(session: Session, row: Notification, now: datetime, lease: timedelta) -> bool:
+    due_queued = and_(
+        _N.c.status == NotificationStatus.QUEUED.value,
+        _N.c.next_attempt_at <= now + EARLY_TOLERANCE,
+    )
+    lost_sending = and_(
+        _N.c.status == NotificationStatus.SENDING.value, _N.c.next_attempt_at <= now
+    )
+    claimed = session.execute(
+        update(_N)
+        .where(_N.c.id == row.id, _N.c.attempts == row.attempts, or_(due_queued, lost_sending))
+        .values(
+            status=NotificationStatus.SENDING.value,
+            attempts=row.attempts + 1,
+            next_attempt_at=now + lease,
+        )
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
+
+
+def _page_context(session: Session, row: Notification) -> formatting.PageContext:
+    incident = session.get(Incident, row.incident_id)
+    page = session.get(PageRequest, row.page_request_id)
+    assert incident is not None
+    assert page is not None
+    service = session.get(Service, incident.service_id)
+    return formatting.PageContext(
+        incident_id=incident.id or 0,
+        title=incident.title,
+        severity=incident.severity.value,
+        service_name=service.name if service else "",
+        level=page.level,
+        repeat=page.repeat,
+        base_url=get_settings().base_url,
+        priority=incident.priority.value if incident.priority else None,
+    )
+
+
+def _render(session: Session, row: Notification) -> OutgoingMessage:
+    def message(body: str, subject: str = "", html: str = "") -> OutgoingMessage:
+        return OutgoingMessage(
+            channel=row.channel.value,
+            to=row.address,
+            body=body,
+            subject=subject,
+            html=html,
+            notification_id=row.id,
+        )
+
+    if row.purpose is NotificationPurpose.VERIFICATION:
+        body = secretbox.decrypt(row.sealed_body or "")
+        return message(body, "Your OnCall verification code")
+    ctx = _page_context(session, row)
+    channel = row.channel.value
+    if channel == "email":
+        return message(
+            formatting.email_text(ctx), formatting.email_subject(ctx), formatting.email_html(ctx)
+        )
+    if channel == "sms":
+        return message(formatting.sms_text(ctx))
+    if channel == "voice":
+        return message(formatting.voice_text(ctx))
+    return message(formatting.short_text(ctx), formatting.email_subject(ctx))
+
+
+def _skip_reason(session: Session, row: Notification) -> str | None:
+    if row.purpose is not NotificationPurpose.PAGE:
+        return None
+    if row.contact_method_id is None:
+        return "the contact method was removed"
+    incident = session.get(Incident, row.incident_id)
+    if incident is None:
+        return "the incident is gone"
+    if incident.status is not IncidentStatus.OPEN:
+        return f"the incident is {incident.status.value.lower()}"
+    return None
+
+
+def _who(session: Session, row: Notification) -> str:
+    user = session.get(User, row.user_id)
+    return user.name if user else f"user {row.user_id}"
+
+
+def deliver(notification_id: int) -> DeliverOutcome:
+    """Deliver one notification if it is due (the DELIVER_NOTIFICATION actor). Idempotent."""
+    settings = get_settings().notifications
+    now = clock.now()
+    lease = timedelta(seconds=settings.timeout_seconds + 60)
+    with unit_of_work() as uow:
+        session = uow.session
+        row = session.get(Notification, notification_id)
+        if row is None or row.status not in (NotificationStatus.QUEUED, NotificationStatus.SENDING):
+            return DeliverOutcome.STALE
+        if row.status is NotificationStatus.QUEUED and (
+            row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE
+        ):
+            return DeliverOutcome.NOT_DUE
+        reason = _skip_reason(session, row)
+        if reason is not None:
+            _finish_skipped(session, row, reason, now)
+            return DeliverOutcome.SKIPPED
+        if not _claim(session, row, now, lease):
+            return DeliverOutcome.STALE
+        attempt = row.attempts + 1
+        message = _render(session, row)
+    started = time.monotonic()
+    try:
+        result = provider_for(row.channel.value, settings).send(message)
+    except PermanentError as exc:
+        result = ProviderResult.failure(exc.detail, retryable=False)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _record(notification_id, attempt, row.provider, result, duration_ms)
+
+
+def _finish_skipped(session: Session, row: Notification, reason: str, now: datetime) -> None:
+    session.execute(
+        update(_N)
+        .where(_N.c.id == row.id, _N.c.status == row.status.value, _N.c.attempts == row.attempts)
+        .values(status=NotificationStatus.SKIPPED.value, finished_at=now, last_error=reason)
+    )
+    if row.incident_id is not None:
+        timeline.record(
+            session,
+            row.incident_id,
+            IncidentEventKind.NOTIFICATION_SKIPPED,
+            f"{CHANNEL_NAMES[row.channel.value]} to {_who(session, row)} skipped: {reason}.",
+            actor_label=ENGINE_LABEL,
+            data=_data(row),
+        )
+
+
+def _data(row: Notification, **extra: Any) -> dict[str, Any]:
+    return {
+        "notification_id": row.id,
+        "user_id": row.user_id,
+        "channel": row.channel.value,
+        "page_request_id": row.page_request_id,
+        **extra,
+    }
+
+
+def _record(
+    notification_id: int, attempt: int, provider: str, result: ProviderResult, duration_ms: int
+) -> DeliverOutcome:
+    settings = get_settings().notifications
+    now = clock.now()
+    with unit_of_work() as uow:
+        session = uow.session
+        session.add(
+            DeliveryAttempt(
+                notification_id=notification_id,
+                attempt=attempt,
+                provider=provider,
+                status=NotificationStatus(result.status),
+                duration_ms=duration_ms,
+                response=result.summary[:500],
+                at=now,
+            )
+        )
+        row = session.get(Notification, notification_id)
+        assert row is not None
+        if row.status is not NotificationStatus.SENDING or row.attempts != attempt:
+            return DeliverOutcome.STALE  # another worker took it over after our lease ran out
+        values: dict[str, Any]
+        if result.ok:
+            outcome = DeliverOutcome.DONE
+            values = {"status": result.status, "finished_at": now, "last_error": ""}
+        elif result.retryable and attempt < settings.max_attempts:
+            outcome = DeliverOutcome.RETRY
+            retry_at = now + timedelta(
+                seconds=rules.backoff_seconds(attempt, settings.backoff_base_seconds)
+            )
+            values = {
+                "status": NotificationStatus.QUEUED.value,
+                "next_attempt_at": retry_at,
+                "last_error": result.summary[:500],
+            }
+            uow.after_commit(lambda: send(notification_id, retry_at))
+        else:
+            outcome = DeliverOutcome.FAILED
+            values = {
+                "status": NotificationStatus.FAILED.value,
+                "finished_at": now,
+                "next_attempt_at": None,
+                "last_error": result.summary[:500],
+            }
+        session.execute(update(_N).where(_N.c.id == notification_id).values(**values))
+        if row.incident_id is not None and outcome is not DeliverOutcome.RETRY:
+            _timeline_outcome(session, row, outcome, attempt, result)
+    return outcome
+
+
+def _timeline_outcome(
+    session: Session,
+    row: Notification,
+    outcome: DeliverOutcome,
+    attempt: int,
+    result: ProviderResult,
+) -> None:
+    assert row.incident_id is not None
+    channel, who = CHANNEL_NAMES[row.channel.value], _who(session, row)
+    if outcome is DeliverOutcome.DONE:
+        kind, summary = IncidentEventKind.NOTIFIED, f"Paged {who} by {channel}."
+    else:
+        kind = IncidentEventKind.NOTIFICATION_FAILED
+        summary = f"{channel} to {who} failed after {attempt} attempt(s): {result.summary}"
+    timeline.record(
+        session,
+        row.incident_id,
+        kind,
+        summary,
+        actor_label=ENGINE_LABEL,
+        data=_data(row, attempts=attempt, provider=row.provider),
+    )
+
+
+# --- the sweeper -----------------------------------------------------------------------------
+
+
+def sweep(now: datetime | None = None) -> int:
+    """Re-send every notification past due (or past its lease) by more than the grace."""
+    settings = get_settings().notifications
+    now = now or clock.now()
+    cutoff = now - timedelta(seconds=settings.sweep_grace_seconds)
+    with unit_of_work() as uow:
+        due = uow.session.execute(
+            select(_N.c.id)
+            .where(
+                _N.c.status.in_(
+                    [NotificationStatus.QUEUED.value, NotificationStatus.SENDING.value]
+                ),
+                _N.c.next_attempt_at <= cutoff,
+            )
+            .order_by(_N.c.next_attempt_at)
+            .limit(settings.sweep_batch)
+        ).all()
+    for (notification_id,) in due:
+        log.info("notification_rearmed", notification_id=notification_id)
+        send(int(notification_id))
+    return len(due)

@@ -1,0 +1,37 @@
+"""Providers by channel, chosen from settings (``ONCALL_NOTIFICATIONS__EMAIL_PROVIDER`` …)."""
+
+from __future__ import annotations
+
+from backend.core.errors import PermanentError
+from backend.core.settings import NotificationSettings
+from backend.notifications.providers.base import OutgoingMessage, Provider, ProviderResult
+from backend.notifications.providers.outbox import OutboxProvider
+from backend.notifications.providers.smtp import SmtpProvider
+from backend.notifications.providers.twilio_sms import TwilioSmsProvider
+
+__all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for"]
+
+# Which providers each channel may use (the outbox takes every channel).
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "email": ("outbox", "smtp"),
+    "sms": ("outbox", "twilio"),
+    "voice": ("outbox",),
+    "push": ("outbox",),
+    "slack": ("outbox",),
+}
+
+
+def provider_for(channel: str, settings: NotificationSettings) -> Provider:
+    """The configured provider of ``channel``.
+
+    Raises:
+        PermanentError: the configured provider does not exist for that channel.
+    """
+    name = str(getattr(settings, f"{channel}_provider", "outbox"))
+    if name not in SUPPORTED.get(channel, ()):
+        raise PermanentError(f"No provider '{name}' for {channel} notifications.")
+    if name == "smtp":
+        return SmtpProvider(settings)
+    if name == "twilio":
+        return TwilioSmsProvider(settings)
+    return OutboxProvider()
