@@ -7,9 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
-from backend.api.routes.ingest import ERRORS, inbound
+from backend.api.routes.ingest import ERRORS, in_ingest_thread, inbound
 from backend.core.errors import ValidationFailed
 from backend.ingest import service as ingest
 
@@ -80,7 +79,7 @@ async def enqueue(request: Request) -> JSONResponse:
     """Send a PagerDuty Events API v2 event; ``routing_key`` is an integration's secret."""
     request_in = await inbound(request, None, None)
     try:
-        result = await run_in_threadpool(ingest.enqueue_pagerduty, request_in)
+        result = await in_ingest_thread(ingest.enqueue_pagerduty, request_in)
     except ValidationFailed as exc:
         return _invalid(exc)
     dedup_key: Any = result.alerts[0].dedup_key if result.alerts else None
