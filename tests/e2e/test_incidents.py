@@ -321,3 +321,21 @@ def test_incident_dashboard_live_in_two_browsers(running_app: RunningApp, browse
         admin.locator("[data-sonner-toast]").filter(has_text="used by active incidents")
     ).to_be_visible()
     expect(admin.get_by_test_id("policy-card").filter(has_text=f"Primary {tag}")).to_be_visible()
+
+    # Reassign from the detail page's picker (team members who respond).
+    admin.goto(f"{app.base_url}/incidents/{ids[1]}")
+    expect(admin.get_by_test_id("assignee")).to_have_text(app.bob.name)
+    admin.get_by_label("Reassign").select_option(label=app.admin.name)
+    expect(admin.get_by_test_id("assignee")).to_have_text(app.admin.name)
+    expect(admin.get_by_test_id("timeline").locator("[data-kind=reassigned]")).to_be_visible()
+
+    # Escalate now: Bob, watching the same incident's page, sees the new level fire live.
+    bob.goto(f"{app.base_url}/incidents/{refused_id}")
+    bob_escalations = bob.get_by_test_id("timeline").locator("[data-kind=escalated]")
+    expect(bob_escalations).to_have_count(1)
+    bob.evaluate("window.__noReload = true")
+    admin.goto(f"{app.base_url}/incidents/{refused_id}")
+    admin.get_by_role("button", name="Escalate now").click()
+    expect(bob.get_by_test_id("page-request")).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
+    expect(bob_escalations).not_to_have_count(1)
+    assert bob.evaluate("window.__noReload") is True
