@@ -81,6 +81,7 @@ def _policy(page: Page, app: RunningApp, team: str, name: str) -> None:
     timeout.fill("5")
     timeout.blur()
     editor.locator("select[name=repeat]").select_option("1")
+    page.screenshot(path=app.screenshots / "escalation_editor.png", full_page=True)
     editor.get_by_role("button", name="Save policy").click()
     card = page.get_by_test_id("policy-card").filter(has_text=name)
     expect(card).to_contain_text("default")  # a team's first policy is its default
@@ -339,3 +340,9 @@ def test_incident_dashboard_live_in_two_browsers(running_app: RunningApp, browse
     expect(bob.get_by_test_id("page-request")).to_have_count(2, timeout=LIVE_TIMEOUT_MS)
     expect(bob_escalations).not_to_have_count(1)
     assert bob.evaluate("window.__noReload") is True
+
+    # Home lists open incidents, newest first.
+    admin.goto(f"{app.base_url}/")
+    home = admin.get_by_test_id("home-open-incidents")
+    expect(home).to_contain_text(f"#{refused_id} Refused ack ({tag})")
+    expect(home).not_to_contain_text(f"#{incident_id} ")
