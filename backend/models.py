@@ -28,6 +28,7 @@ from backend.notifications.models import (
     Notification,
     NotificationRule,
     OutboxMessage,
+    ProviderHealth,
     QuietHours,
 )
 from backend.schedules.models import (
@@ -65,6 +66,7 @@ __all__ = [
     "OidcLoginState",
     "OutboxMessage",
     "PageRequest",
+    "ProviderHealth",
     "QuietHours",
     "RoutingRule",
     "Schedule",

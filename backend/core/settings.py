@@ -132,10 +132,17 @@ class NotificationSettings(BaseModel):
     the database and shows them on a page: the embedded default, no credentials needed."""
 
     email_provider: str = "outbox"  # outbox | smtp
-    sms_provider: str = "outbox"  # outbox | twilio
+    sms_provider: str = "outbox"  # outbox | twilio | sns
     voice_provider: str = "outbox"
     push_provider: str = "outbox"
     slack_provider: str = "outbox"
+    # Tried when the primary fails retryably or its circuit breaker is open (empty: none).
+    email_failover_provider: str = ""
+    sms_failover_provider: str = ""
+    # Circuit breaker per provider (NOTIF-04): open after this many consecutive failures,
+    # half-open (one trial) this many seconds later.
+    breaker_failures: int = 3
+    breaker_open_seconds: float = 60.0
     # Every provider call gives up after this long (and counts as a retryable failure).
     timeout_seconds: float = 10.0
     max_attempts: int = 5
@@ -155,6 +162,12 @@ class NotificationSettings(BaseModel):
     twilio_from: str = ""
     # Empty: Twilio's own API. Tests point it at a local server.
     twilio_base_url: str = ""
+    # AWS SNS (SMS). Empty keys: boto3's usual chain (environment, instance role).
+    sns_region: str = "us-east-1"
+    sns_access_key_id: str = ""
+    sns_secret_access_key: SecretStr = SecretStr("")
+    # Empty: AWS itself. Tests point it at moto's server.
+    sns_endpoint_url: str = ""
 
 
 class Settings(BaseSettings):

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -28,12 +29,12 @@ from backend.core import clock, secretbox
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import PermanentError
 from backend.core.jobs import JobName, enqueue
-from backend.core.settings import get_settings
+from backend.core.settings import NotificationSettings, get_settings
 from backend.escalation.models import PageRequest
 from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
-from backend.notifications import formatting, rules
+from backend.notifications import formatting, health, rules
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -44,7 +45,7 @@ from backend.notifications.models import (
     NotificationStatus,
     QuietHours,
 )
-from backend.notifications.providers import OutgoingMessage, ProviderResult, provider_for
+from backend.notifications.providers import OutgoingMessage, ProviderResult, provider_named
 
 log = structlog.get_logger(__name__)
 _N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
@@ -292,12 +293,38 @@ def deliver(notification_id: int) -> DeliverOutcome:
         attempt = row.attempts + 1
         message = _render(session, row)
     started = time.monotonic()
-    try:
-        result = provider_for(row.channel.value, settings).send(message)
-    except PermanentError as exc:
-        result = ProviderResult.failure(exc.detail, retryable=False)
+    used, result = send_with_failover(row.channel.value, message, settings)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(notification_id, attempt, row.provider, result, duration_ms)
+    return _record(notification_id, attempt, used, result, duration_ms)
+
+
+def send_with_failover(
+    channel: str, message: OutgoingMessage, settings: NotificationSettings
+) -> tuple[str, ProviderResult]:
+    """Try the channel's providers in order, skipping any whose circuit breaker is open and
+    moving on after a retryable failure; returns (provider used, result)."""
+    order = health.chain(channel, settings)
+    notes: list[str] = []
+    used, result = order[0], ProviderResult.failure("no provider was tried", retryable=True)
+    tried = False
+    for name in order:
+        if health.is_open(name, settings):
+            notes.append(f"{name}: circuit open")
+            continue
+        used, tried = name, True
+        try:
+            result = provider_named(name, channel, settings).send(message)
+        except PermanentError as exc:
+            result = ProviderResult.failure(exc.detail, retryable=False)
+        health.record(
+            name, ok=result.ok, retryable=result.retryable, summary=result.summary, s=settings
+        )
+        notes.append(f"{name}: {result.summary}" if len(order) > 1 else result.summary)
+        if result.ok or not result.retryable:
+            break
+    if not tried:
+        result = ProviderResult.failure("every provider's circuit is open", retryable=True)
+    return used, replace(result, summary="; ".join(notes)[:500])
 
 
 def _finish_skipped(session: Session, row: Notification, reason: str, now: datetime) -> None:
@@ -353,6 +380,8 @@ def _record(
         if result.ok:
             outcome = DeliverOutcome.DONE
             values = {"status": result.status, "finished_at": now, "last_error": ""}
+            if provider != row.provider:
+                values["provider"] = provider  # delivered by the failover provider
         elif result.retryable and attempt < settings.max_attempts:
             outcome = DeliverOutcome.RETRY
             retry_at = now + timedelta(

@@ -175,3 +175,18 @@ class OutboxMessage(SQLModel, table=True):
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     notification_id: int | None = Field(default=None, index=True)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
+
+
+class ProviderHealth(SQLModel, table=True):
+    """The circuit breaker of one provider (NOTIF-04), shared by every worker: open after
+    ``breaker_failures`` consecutive retryable failures, half-open ``breaker_open_seconds``
+    later (the next call is the trial: success closes it, failure opens it again)."""
+
+    __tablename__ = "provider_health"
+
+    name: str = Field(primary_key=True, max_length=32)
+    consecutive_failures: int = Field(default=0)
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)

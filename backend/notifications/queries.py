@@ -10,9 +10,16 @@ from sqlmodel import col
 from backend.core.actor import Actor, require_authenticated
 from backend.core.db import unit_of_work
 from backend.core.errors import PermissionDenied
+from backend.core.settings import get_settings
 from backend.identity.models import User
+from backend.notifications import health
 from backend.notifications.models import DeliveryAttempt, Notification, OutboxMessage
-from backend.notifications.schemas import AttemptOut, NotificationOut, OutboxMessageOut
+from backend.notifications.schemas import (
+    AttemptOut,
+    NotificationOut,
+    OutboxMessageOut,
+    ProviderHealthOut,
+)
 
 MAX_LIMIT = 200
 
@@ -100,3 +107,19 @@ def list_outbox(actor: Actor, *, to: str | None = None, limit: int = 100) -> lis
             )
             for m in uow.session.scalars(stmt).all()
         ]
+
+
+def list_provider_health(actor: Actor) -> list[ProviderHealthOut]:
+    """Each provider's circuit breaker (NOTIF-04). Raises: Unauthenticated."""
+    require_authenticated(actor)
+    return [
+        ProviderHealthOut(
+            name=h.name,
+            state=h.state.value,
+            consecutive_failures=h.consecutive_failures,
+            opened_at=h.opened_at,
+            last_error=h.last_error,
+            last_success_at=h.last_success_at,
+        )
+        for h in health.provider_health(get_settings().notifications)
+    ]

@@ -83,3 +83,12 @@ class OutboxMessageOut(BaseModel):
     body: str
     notification_id: int | None
     created_at: datetime
+
+
+class ProviderHealthOut(BaseModel):
+    name: str
+    state: str  # closed | open | half_open
+    consecutive_failures: int
+    opened_at: datetime | None
+    last_error: str
+    last_success_at: datetime | None

@@ -1,4 +1,5 @@
-"""``/api/v1/notifications``: the delivery log (each notification with its attempts)."""
+"""``/api/v1/notifications``: the delivery log (each notification with its attempts) and
+``/api/v1/notifications/providers``: each provider's circuit breaker."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from backend.api.deps import api_key
 from backend.apikeys.scopes import Scope
 from backend.core.actor import Actor
 from backend.notifications import queries
-from backend.notifications.schemas import NotificationOut
+from backend.notifications.schemas import NotificationOut, ProviderHealthOut
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 Reader = Annotated[Actor, Depends(api_key(Scope.INCIDENTS_READ))]
@@ -28,3 +29,9 @@ async def list_notifications(
     return await run_in_threadpool(
         queries.list_notifications, actor, incident_id=incident_id, user_id=user_id, limit=limit
     )
+
+
+@router.get("/providers")
+async def provider_health(actor: Reader) -> list[ProviderHealthOut]:
+    """Every provider called so far: breaker state (closed/open/half_open), failures, error."""
+    return await run_in_threadpool(queries.list_provider_health, actor)

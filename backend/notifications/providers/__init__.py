@@ -7,14 +7,15 @@ from backend.core.settings import NotificationSettings
 from backend.notifications.providers.base import OutgoingMessage, Provider, ProviderResult
 from backend.notifications.providers.outbox import OutboxProvider
 from backend.notifications.providers.smtp import SmtpProvider
+from backend.notifications.providers.sns_sms import SnsSmsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
 
-__all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for"]
+__all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for", "provider_named"]
 
 # Which providers each channel may use (the outbox takes every channel).
 SUPPORTED: dict[str, tuple[str, ...]] = {
     "email": ("outbox", "smtp"),
-    "sms": ("outbox", "twilio"),
+    "sms": ("outbox", "twilio", "sns"),
     "voice": ("outbox",),
     "push": ("outbox",),
     "slack": ("outbox",),
@@ -27,11 +28,23 @@ def provider_for(channel: str, settings: NotificationSettings) -> Provider:
     Raises:
         PermanentError: the configured provider does not exist for that channel.
     """
-    name = str(getattr(settings, f"{channel}_provider", "outbox"))
+    return provider_named(
+        str(getattr(settings, f"{channel}_provider", "outbox")), channel, settings
+    )
+
+
+def provider_named(name: str, channel: str, settings: NotificationSettings) -> Provider:
+    """The provider ``name`` for ``channel``.
+
+    Raises:
+        PermanentError: no such provider for that channel.
+    """
     if name not in SUPPORTED.get(channel, ()):
         raise PermanentError(f"No provider '{name}' for {channel} notifications.")
     if name == "smtp":
         return SmtpProvider(settings)
     if name == "twilio":
         return TwilioSmsProvider(settings)
+    if name == "sns":
+        return SnsSmsProvider(settings)
     return OutboxProvider()
