@@ -14,6 +14,7 @@ from backend.core.actor import Actor
 from backend.core.db import unit_of_work
 from backend.demo.escalation import ensure_policies
 from backend.demo.integrations import ensure_integrations
+from backend.demo.notifications import ensure_contact_methods
 from backend.demo.schedules import ensure_schedules
 from backend.identity import queries as identity_queries
 from backend.identity.models import User
@@ -137,6 +138,7 @@ def seed() -> dict[str, Any]:
     service_teams = {services[name]: team for name, team, *_ in DEMO_SERVICES}
     return {
         "users": user_ids,
+        "contact_methods": ensure_contact_methods(user_ids),
         "teams": team_ids,
         "services": services,
         "schedules": schedule_ids,
