@@ -22,6 +22,7 @@ from backend.ingest.models import (
     MaintenanceWindow,
     RoutingRule,
 )
+from backend.notifications.action_models import ActionLink, SlackMessage
 from backend.notifications.models import (
     ContactMethod,
     DeliveryAttempt,
@@ -42,6 +43,7 @@ from backend.schedules.models import (
 from backend.teams.models import Team, TeamMembership
 
 __all__ = [
+    "ActionLink",
     "Alert",
     "ApiKey",
     "AuditEntry",
@@ -75,6 +77,7 @@ __all__ = [
     "Service",
     "ServiceDependency",
     "ShiftSwap",
+    "SlackMessage",
     "Team",
     "TeamMembership",
     "User",

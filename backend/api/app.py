@@ -13,6 +13,7 @@ from backend.api.routes import (
     idp_hooks,
     ingest,
     pagerduty_v2,
+    remote_actions,
     sso,
     v1_alerts,
     v1_audit,
@@ -46,6 +47,7 @@ API_ROUTERS = (
     v1_escalation_policies.router,
     v1_escalation_policies.outbox_router,
     v1_notifications.router,
+    remote_actions.router,
 )
 
 

@@ -168,6 +168,11 @@ class NotificationSettings(BaseModel):
     sns_secret_access_key: SecretStr = SecretStr("")
     # Empty: AWS itself. Tests point it at moto's server.
     sns_endpoint_url: str = ""
+    # Slack app (NOTIF-01/05): the bot token (chat:write, users:read.email) and the signing
+    # secret that verifies button clicks and slash commands. Empty base URL: Slack's own API.
+    slack_bot_token: SecretStr = SecretStr("")
+    slack_signing_secret: SecretStr = SecretStr("")
+    slack_base_url: str = ""
 
 
 class Settings(BaseSettings):

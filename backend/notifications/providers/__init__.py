@@ -6,6 +6,7 @@ from backend.core.errors import PermanentError
 from backend.core.settings import NotificationSettings
 from backend.notifications.providers.base import OutgoingMessage, Provider, ProviderResult
 from backend.notifications.providers.outbox import OutboxProvider
+from backend.notifications.providers.slack import SlackProvider
 from backend.notifications.providers.smtp import SmtpProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
@@ -18,7 +19,7 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "sms": ("outbox", "twilio", "sns"),
     "voice": ("outbox",),
     "push": ("outbox",),
-    "slack": ("outbox",),
+    "slack": ("outbox", "slack"),
 }
 
 
@@ -47,4 +48,6 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
         return TwilioSmsProvider(settings)
     if name == "sns":
         return SnsSmsProvider(settings)
+    if name == "slack":
+        return SlackProvider(settings)
     return OutboxProvider()

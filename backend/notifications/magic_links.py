@@ -1,0 +1,125 @@
+"""E-mail magic links (NOTIF-05): acknowledge or resolve an incident from the message.
+
+* ``issue_link`` makes a single-use link for one (user, incident, action), valid 15 minutes;
+  the token is random (``new_token``), only its SHA-256 is stored.
+* Opening the link (GET) only shows a confirmation page (``peek``): mail scanners and link
+  previews fetch GET, and must not act. The button on that page POSTs, which ``consume``s the
+  link with a compare-and-set (unused and unexpired → used) and then runs the incident command
+  as that user, so whoever clicks twice (or a scanner and a person racing) acts once.
+* A used, expired or unknown token changes nothing and says so.
+
+The link is burnt before the command runs: if the command is refused (the user left the team)
+the link stays used, which is the safe side for a bearer token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from backend.core import clock
+from backend.core.db import unit_of_work
+from backend.core.secrets import new_token, sha256_hex
+from backend.incidents.models import Incident
+from backend.notifications import actions
+from backend.notifications.action_models import ActionLink
+from backend.notifications.actions import Action, ActResult, Outcome
+
+LINK_TTL = timedelta(minutes=15)
+LINK_PATH = "/api/v1/actions/email"
+_L = ActionLink.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+
+
+class LinkState(StrEnum):
+    VALID = "valid"
+    USED = "used"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class LinkView:
+    state: LinkState
+    action: Action | None = None
+    incident_id: int | None = None
+    incident_title: str = ""
+    expires_at: datetime | None = None
+
+
+def issue_link(
+    session: Session, *, user_id: int, incident_id: int, action: Action, base_url: str
+) -> str:
+    """Store a new link in the caller's transaction; returns its URL (the only copy of the
+    token)."""
+    token = new_token(32)
+    session.add(
+        ActionLink(
+            token_hash=sha256_hex(token),
+            user_id=user_id,
+            incident_id=incident_id,
+            action=action.value,
+            expires_at=clock.now() + LINK_TTL,
+        )
+    )
+    return f"{base_url.rstrip('/')}{LINK_PATH}/{token}"
+
+
+def _row(session: Session, token: str) -> ActionLink | None:
+    if not token or len(token) > 200:
+        return None
+    return session.scalars(
+        select(ActionLink).where(col(ActionLink.token_hash) == sha256_hex(token))
+    ).first()
+
+
+def _state(row: ActionLink | None, now: datetime) -> LinkState:
+    if row is None:
+        return LinkState.UNKNOWN
+    if row.used_at is not None:
+        return LinkState.USED
+    if row.expires_at <= now:
+        return LinkState.EXPIRED
+    return LinkState.VALID
+
+
+def peek(token: str) -> LinkView:
+    """What the link would do, changing nothing (the confirmation page)."""
+    with unit_of_work() as uow:
+        row = _row(uow.session, token)
+        state = _state(row, clock.now())
+        if row is None or state is not LinkState.VALID:
+            return LinkView(state)
+        incident = uow.session.get(Incident, row.incident_id)
+        return LinkView(
+            state,
+            Action(row.action),
+            row.incident_id,
+            incident.title if incident else "",
+            row.expires_at,
+        )
+
+
+def consume(token: str) -> tuple[LinkState, ActResult | None]:
+    """Use the link once: (VALID, the result of the command) or (why not, None)."""
+    now = clock.now()
+    with unit_of_work() as uow:
+        row = _row(uow.session, token)
+        state = _state(row, now)
+        if row is None or state is not LinkState.VALID:
+            return state, None
+        burnt = uow.session.execute(
+            update(_L)
+            .where(_L.c.id == row.id, _L.c.used_at.is_(None), _L.c.expires_at > now)
+            .values(used_at=now)
+        ).rowcount  # type: ignore[attr-defined]  # CursorResult
+        if not burnt:
+            return LinkState.USED, None  # another click won the race
+        user_id, incident_id, action = row.user_id, row.incident_id, Action(row.action)
+    actor = actions.actor_of_user(user_id)
+    if actor is None:
+        return LinkState.VALID, ActResult(Outcome.REFUSED, "This account is deactivated.")
+    return LinkState.VALID, actions.act(actor, incident_id, action)

@@ -1,0 +1,193 @@
+"""Acting from Slack (NOTIF-05): buttons on a page, ``/oncall ack|resolve <id>``, and keeping
+the posted pages up to date.
+
+The HTTP adapter verifies Slack's signature and answers within Slack's 3 seconds; the work
+here runs in a worker thread (see ``backend/api/routes/remote_actions.py``). The Slack user is
+our user through a *verified* Slack contact method with their Slack user id, or else through
+the e-mail of their Slack profile (``users.info``, scope ``users:read.email``) matching an
+account's e-mail. Results go back as ephemeral messages (``response_url``); pages posted for
+the incident are re-rendered with ``chat.update`` after every acknowledge or resolve.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+import structlog
+from slack_sdk.errors import SlackClientError
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy import select
+from sqlmodel import col
+
+from backend.core.db import unit_of_work
+from backend.core.events import DomainEvent
+from backend.core.settings import get_settings
+from backend.notifications import actions
+from backend.notifications.action_models import SlackMessage
+from backend.notifications.actions import Action, ActResult, Outcome
+from backend.notifications.models import ChannelKind
+from backend.notifications.providers import slack
+
+log = structlog.get_logger(__name__)
+USAGE = "Usage: /oncall ack <id> or /oncall resolve <id> (the id is the number after #)."
+UNKNOWN_USER = (
+    "Sorry, your Slack account is not linked to an OnCall user: add your Slack member id as a "
+    "Slack contact method in OnCall and verify it, or use the same e-mail in both."
+)
+CHANGING_EVENTS = frozenset(
+    {
+        "incidents.incident.acknowledged",
+        "incidents.incident.resolved",
+        "incidents.incident.reopened",
+        "incidents.incident.closed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class SlackRequest:
+    """One thing a Slack user asked for: who, what, on which incident, where to answer."""
+
+    slack_user_id: str
+    action: Action | None
+    incident_id: int | None
+    response_url: str = ""
+
+
+def parse_interaction(payload: dict[str, Any]) -> SlackRequest | None:
+    """A ``block_actions`` payload from our buttons → the request; None for anything else
+    (the Open link button, other apps' payloads)."""
+    if payload.get("type") != "block_actions":
+        return None
+    found = payload.get("actions") or []
+    if not found:
+        return None
+    first = found[0]
+    action_id = str(first.get("action_id", ""))
+    action = {slack.ACK_ACTION: Action.ACKNOWLEDGE, slack.RESOLVE_ACTION: Action.RESOLVE}.get(
+        action_id
+    )
+    if action is None:
+        return None
+    return SlackRequest(
+        slack_user_id=str((payload.get("user") or {}).get("id", "")),
+        action=action,
+        incident_id=actions.parse_incident_id(str(first.get("value", ""))),
+        response_url=str(payload.get("response_url", "")),
+    )
+
+
+def parse_command(form: dict[str, str]) -> SlackRequest:
+    """``/oncall ack 123`` (``#123`` too) → the request (action None: show the usage)."""
+    words = form.get("text", "").split()
+    action = actions.parse_action(words[0]) if len(words) == 2 else None
+    incident_id = actions.parse_incident_id(words[1]) if len(words) == 2 else None
+    return SlackRequest(
+        slack_user_id=form.get("user_id", ""),
+        action=action if incident_id is not None else None,
+        incident_id=incident_id,
+        response_url=form.get("response_url", ""),
+    )
+
+
+def user_of(slack_user_id: str) -> int | None:
+    """Our user behind a Slack user: verified Slack contact method, else the profile e-mail."""
+    if not slack_user_id:
+        return None
+    user_id = actions.user_by_contact(ChannelKind.SLACK, slack_user_id)
+    if user_id is not None:
+        return user_id
+    settings = get_settings().notifications
+    if not settings.slack_bot_token.get_secret_value():
+        return None
+    try:
+        info = slack.client(settings).users_info(user=slack_user_id)
+    except (SlackClientError, OSError):
+        log.warning("slack_users_info_failed", slack_user=slack_user_id, exc_info=True)
+        return None
+    email = str(((info.get("user") or {}).get("profile") or {}).get("email") or "")
+    return actions.user_by_email(email) if email else None
+
+
+def perform(request: SlackRequest) -> ActResult:
+    """Run the request as our user and refresh the incident's Slack pages; never raises."""
+    if request.action is None or request.incident_id is None:
+        return ActResult(Outcome.FAILED, USAGE)
+    user_id = user_of(request.slack_user_id)
+    actor = actions.actor_of_user(user_id) if user_id is not None else None
+    if actor is None:
+        return ActResult(Outcome.REFUSED, UNKNOWN_USER)
+    result = actions.act(actor, request.incident_id, request.action)
+    if result.outcome in (Outcome.DONE, Outcome.ALREADY):
+        refresh(request.incident_id)
+    return result
+
+
+def reply_later(response_url: str, text: str) -> None:
+    """An ephemeral message to the user who clicked or typed (Slack's ``response_url``)."""
+    if not response_url:
+        return
+    try:
+        WebhookClient(
+            response_url, timeout=max(1, int(get_settings().notifications.timeout_seconds))
+        ).send(text=text, response_type="ephemeral", replace_original=False)
+    except (SlackClientError, OSError):
+        log.warning("slack_response_url_failed", exc_info=True)
+
+
+def perform_and_reply(request: SlackRequest) -> ActResult:
+    result = perform(request)
+    reply_later(request.response_url, result.message)
+    return result
+
+
+def refresh(incident_id: int) -> int:
+    """Re-render every Slack page of the incident (``chat.update``); how many were updated.
+    Failures are logged, never raised: the incident has changed either way."""
+    settings = get_settings()
+    if not settings.notifications.slack_bot_token.get_secret_value():
+        return 0
+    with unit_of_work() as uow:
+        posted = [
+            (m.channel, m.ts)
+            for m in uow.session.scalars(
+                select(SlackMessage)
+                .where(col(SlackMessage.incident_id) == incident_id)
+                .order_by(col(SlackMessage.id))
+            ).all()
+        ]
+        current = slack.facts(uow.session, incident_id, settings.base_url) if posted else None
+    if current is None:
+        return 0
+    web = slack.client(settings.notifications)
+    updated = 0
+    for channel, ts in posted:
+        try:
+            web.chat_update(channel=channel, ts=ts, text=current.text, blocks=slack.blocks(current))
+            updated += 1
+        except (SlackClientError, OSError):
+            log.warning("slack_update_failed", incident_id=incident_id, exc_info=True)
+    return updated
+
+
+async def follow(events: AsyncIterator[DomainEvent]) -> None:
+    """Keep Slack pages in step with incidents changed anywhere (web, API, other channels):
+    consume the domain events and refresh on acknowledge/resolve/reopen/close."""
+    async for event in events:
+        if event.name not in CHANGING_EVENTS:
+            continue
+        incident_id = event.payload.get("incident_id")
+        if isinstance(incident_id, int):
+            await anyio.to_thread.run_sync(refresh, incident_id)
+
+
+def decode_interaction(form_payload: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(form_payload)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
