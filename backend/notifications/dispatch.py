@@ -34,7 +34,7 @@ from backend.escalation.models import PageRequest
 from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
-from backend.notifications import formatting, health, rules
+from backend.notifications import critical, formatting, health, rules
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -239,6 +239,9 @@ def _render(session: Session, row: Notification) -> OutgoingMessage:
     if row.purpose is NotificationPurpose.VERIFICATION:
         body = secretbox.decrypt(row.sealed_body or "")
         return message(body, "Your OnCall verification code")
+    if row.purpose is NotificationPurpose.CRITICAL:
+        body = secretbox.decrypt(row.sealed_body or "")
+        return message(body, body[:200])
     ctx = _page_context(session, row)
     channel = row.channel.value
     if channel == "email":
@@ -253,7 +256,7 @@ def _render(session: Session, row: Notification) -> OutgoingMessage:
 
 
 def _skip_reason(session: Session, row: Notification) -> str | None:
-    if row.purpose is not NotificationPurpose.PAGE:
+    if row.purpose not in (NotificationPurpose.PAGE, NotificationPurpose.CRITICAL):
         return None
     if row.contact_method_id is None:
         return "the contact method was removed"
@@ -263,6 +266,10 @@ def _skip_reason(session: Session, row: Notification) -> str | None:
     if incident.status is not IncidentStatus.OPEN:
         return f"the incident is {incident.status.value.lower()}"
     return None
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _who(session: Session, row: Notification) -> str:
@@ -338,7 +345,8 @@ def _finish_skipped(session: Session, row: Notification, reason: str, now: datet
             session,
             row.incident_id,
             IncidentEventKind.NOTIFICATION_SKIPPED,
-            f"{CHANNEL_NAMES[row.channel.value]} to {_who(session, row)} skipped: {reason}.",
+            f"{_capital(CHANNEL_NAMES[row.channel.value])} to {_who(session, row)} "
+            f"skipped: {reason}.",
             actor_label=ENGINE_LABEL,
             data=_data(row),
         )
@@ -404,6 +412,12 @@ def _record(
         session.execute(update(_N).where(_N.c.id == notification_id).values(**values))
         if row.incident_id is not None and outcome is not DeliverOutcome.RETRY:
             _timeline_outcome(session, row, outcome, attempt, result)
+        if outcome is DeliverOutcome.FAILED and row.purpose is NotificationPurpose.PAGE:
+            admins = critical.after_failure(
+                session, row, _page_context(session, row), _who(session, row)
+            )
+            if admins:
+                uow.after_commit(lambda: _send_all(admins))
     return outcome
 
 
@@ -420,7 +434,9 @@ def _timeline_outcome(
         kind, summary = IncidentEventKind.NOTIFIED, f"Paged {who} by {channel}."
     else:
         kind = IncidentEventKind.NOTIFICATION_FAILED
-        summary = f"{channel} to {who} failed after {attempt} attempt(s): {result.summary}"
+        summary = (
+            f"{_capital(channel)} to {who} failed after {attempt} attempt(s): {result.summary}"
+        )
     timeline.record(
         session,
         row.incident_id,

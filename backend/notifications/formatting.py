@@ -98,5 +98,14 @@ def email_html(ctx: PageContext) -> str:
     )
 
 
+def critical_text(ctx: PageContext, who: str) -> str:
+    """To the platform admins when e-mail and SMS to ``who`` both failed."""
+    return _clip(
+        f"[CRITICAL DELIVERY FAILURE] E-mail and SMS to {who} failed for {ctx.severity} "
+        f"incident {ctx.short_id} ({ctx.title}). Check the providers. {ctx.link}",
+        SMS_LIMIT * 2,
+    )
+
+
 def verification_text(code: str) -> str:
     return f"Your OnCall verification code is {code}. It expires in 10 minutes."

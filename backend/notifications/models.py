@@ -43,6 +43,7 @@ class NotificationStatus(StrEnum):
 class NotificationPurpose(StrEnum):
     PAGE = "page"
     VERIFICATION = "verification"
+    CRITICAL = "critical"  # to the platform admins: a page's e-mail and SMS both failed
 
 
 class ContactMethod(SQLModel, table=True):

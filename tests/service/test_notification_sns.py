@@ -3,7 +3,9 @@ failover of a Twilio that is down (NOTIF-01/04)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -28,6 +30,8 @@ SMS = OutgoingMessage(channel="sms", to="+15550001", body="[ESC-L1][CRITICAL] #7
 
 @pytest.fixture
 def moto_url() -> Iterator[str]:
+    # moto's backends are process-wide: start from an empty one.
+    sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].reset()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -44,7 +48,8 @@ def sns_settings(url: str, **kw: Any) -> NotificationSettings:
         "sns_endpoint_url": url,
         "sns_access_key_id": "testing",
         "sns_secret_access_key": "testing",
-        "timeout_seconds": 2,
+        # Generous: moto's first answer can be slow on a busy machine.
+        "timeout_seconds": 15,
     }
     values.update(kw)
     return NotificationSettings(**values)
@@ -92,3 +97,39 @@ def test_sns_takes_over_when_twilio_is_down(moto_url: str, twilio: FakeTwilio) -
     assert result.summary.endswith("; sns: SNS accepted")
     assert len(twilio.requests) == 1
     assert sent() == [("+15550001", "[ESC-L1][CRITICAL] #7 Disk full")]
+
+
+class Failing(BaseHTTPRequestHandler):
+    count = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        type(self).count += 1
+        body = (
+            b'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error>'
+            b"<Type>Receiver</Type><Code>InternalError</Code><Message>boom</Message></Error>"
+            b"<RequestId>r</RequestId></ErrorResponse>"
+        )
+        self.send_response(500)
+        self.send_header("content-type", "text/xml")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+def test_an_sns_error_is_retryable_and_botocore_does_not_retry_it_itself() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = SnsSmsProvider(sns_settings(url)).send(SMS)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.ok, result.retryable) == (False, True)
+    assert result.summary == "SNS 500 InternalError: boom"
+    assert Failing.count == 1  # our retries live in the database; a hidden one would double

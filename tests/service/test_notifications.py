@@ -380,3 +380,66 @@ def test_rules_default_until_set_and_quiet_hours_defer_low_urgency(world: World)
     incident_id, _ = world.page(severity="low")
     (row,) = notification_rows(incident_id)
     assert row.next_attempt_at == datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
+
+
+def test_email_and_sms_both_failing_pages_the_platform_admins_on_another_channel(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in {
+        "EMAIL_PROVIDER": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": "9",
+        "SMS_PROVIDER": "twilio",
+        "TWILIO_BASE_URL": "http://127.0.0.1:9",
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(f"ONCALL_NOTIFICATIONS__{key}", value)
+    get_settings.cache_clear()
+    ann, root = world.crew.id("ann"), world.crew.id("root")
+    notifications.set_rules(
+        actor_of(world.crew.ann),
+        ann,
+        Urgency.HIGH,
+        [
+            RuleIn(urgency=Urgency.HIGH, channel=ChannelKind.EMAIL),
+            RuleIn(urgency=Urgency.HIGH, channel=ChannelKind.SMS),
+        ],
+    )
+    verified_method(ann, ChannelKind.EMAIL, "ann@example.org")
+    verified_method(ann, ChannelKind.SMS, "+15550001")
+    verified_method(root, ChannelKind.EMAIL, "root@example.org")
+    push = verified_method(root, ChannelKind.PUSH, "root-phone")
+    incident_id, deliveries = world.page()
+    email, sms = (d.notification_id for d in deliveries)
+    assert dispatch.deliver(email) is DeliverOutcome.FAILED
+    assert drain_paging(world.broker)[1] == []  # the SMS may still get through
+    assert dispatch.deliver(sms) is DeliverOutcome.FAILED
+    _, (admin,) = drain_paging(world.broker)
+    assert dispatch.deliver(admin.notification_id) is DeliverOutcome.DONE
+    assert outbox() == [
+        (
+            "push",
+            "root-phone",
+            f"[CRITICAL DELIVERY FAILURE] E-mail and SMS to Ann failed for CRITICAL incident "
+            f"#{incident_id} (Disk full on db-1). Check the providers. "
+            f"http://localhost:3000/incidents/{incident_id}",
+            f"[CRITICAL DELIVERY FAILURE] E-mail and SMS to Ann failed for CRITICAL incident "
+            f"#{incident_id} (Disk full on db-1). Check the providers. "
+            f"http://localhost:3000/incidents/{incident_id}",
+        )
+    ]
+    rows = notification_rows(incident_id)
+    assert [(r.purpose.value, r.user_id, r.contact_method_id, r.status) for r in rows] == [
+        ("page", ann, rows[0].contact_method_id, NotificationStatus.FAILED),
+        ("page", ann, rows[1].contact_method_id, NotificationStatus.FAILED),
+        ("critical", root, push, NotificationStatus.DELIVERED),
+    ]
+    lines = timeline(incident_id, *NOTIFY_KINDS)
+    assert lines[0].startswith("E-mail to Ann failed after 1 attempt(s): ConnectionRefusedError")
+    assert lines[1].startswith("SMS to Ann failed after 1 attempt(s): ConnectionError")
+    assert lines[2:] == [
+        "Critical delivery failure: e-mail and SMS to Ann both failed; paging the platform "
+        "admins (1 notification(s)).",
+        "Paged Root by push.",
+    ]

@@ -35,7 +35,9 @@ class SnsSmsProvider:
             config=Config(
                 connect_timeout=s.timeout_seconds,
                 read_timeout=s.timeout_seconds,
-                retries={"max_attempts": 1, "mode": "standard"},
+                # total_max_attempts counts the first call: 1 = no retries at all
+                # (botocore's max_attempts would still allow one retry: a duplicate SMS).
+                retries={"total_max_attempts": 1, "mode": "standard"},
             ),
         )
 
