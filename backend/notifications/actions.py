@@ -26,6 +26,7 @@ from backend.incidents import service as incidents
 from backend.incidents.errors import IncidentNotFound
 from backend.incidents.models import Incident, IncidentStatus
 from backend.notifications.models import ChannelKind, ContactMethod, Notification
+from backend.notifications.providers import slack
 
 log = structlog.get_logger(__name__)
 
@@ -113,6 +114,7 @@ def act(actor: Actor, incident_id: int, action: Action) -> ActResult:
     except DomainError as exc:
         log.warning("remote_action_failed", incident_id=incident_id, error=exc.detail)
         return ActResult(Outcome.FAILED, f"Could not {action.value} {short}: {exc.detail}")
+    slack.update_posted(incident_id)  # the incident's Slack pages show the new status
     return ActResult(Outcome.DONE, f"Incident {short} {PAST[action]}.", incident_id)
 
 

@@ -20,14 +20,10 @@ import anyio.to_thread
 import structlog
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
-from sqlalchemy import select
-from sqlmodel import col
 
-from backend.core.db import unit_of_work
 from backend.core.events import DomainEvent
 from backend.core.settings import get_settings
 from backend.notifications import actions
-from backend.notifications.action_models import SlackMessage
 from backend.notifications.actions import Action, ActResult, Outcome
 from backend.notifications.models import ChannelKind
 from backend.notifications.providers import slack
@@ -122,8 +118,8 @@ def perform(request: SlackRequest) -> ActResult:
     if actor is None:
         return ActResult(Outcome.REFUSED, UNKNOWN_USER)
     result = actions.act(actor, request.incident_id, request.action)
-    if result.outcome in (Outcome.DONE, Outcome.ALREADY):
-        refresh(request.incident_id)
+    if result.outcome is Outcome.ALREADY:
+        refresh(request.incident_id)  # the page may be stale (DONE refreshed it in ``act``)
     return result
 
 
@@ -146,32 +142,8 @@ def perform_and_reply(request: SlackRequest) -> ActResult:
 
 
 def refresh(incident_id: int) -> int:
-    """Re-render every Slack page of the incident (``chat.update``); how many were updated.
-    Failures are logged, never raised: the incident has changed either way."""
-    settings = get_settings()
-    if not settings.notifications.slack_bot_token.get_secret_value():
-        return 0
-    with unit_of_work() as uow:
-        posted = [
-            (m.channel, m.ts)
-            for m in uow.session.scalars(
-                select(SlackMessage)
-                .where(col(SlackMessage.incident_id) == incident_id)
-                .order_by(col(SlackMessage.id))
-            ).all()
-        ]
-        current = slack.facts(uow.session, incident_id, settings.base_url) if posted else None
-    if current is None:
-        return 0
-    web = slack.client(settings.notifications)
-    updated = 0
-    for channel, ts in posted:
-        try:
-            web.chat_update(channel=channel, ts=ts, text=current.text, blocks=slack.blocks(current))
-            updated += 1
-        except (SlackClientError, OSError):
-            log.warning("slack_update_failed", incident_id=incident_id, exc_info=True)
-    return updated
+    """Re-render the incident's Slack pages (see ``providers.slack.update_posted``)."""
+    return slack.update_posted(incident_id)
 
 
 async def follow(events: AsyncIterator[DomainEvent]) -> None:

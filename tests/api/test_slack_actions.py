@@ -26,8 +26,9 @@ from backend.core.events import DomainEvent
 from backend.core.settings import get_settings
 from backend.incidents import service as incidents
 from backend.incidents.models import Incident, IncidentStatus
-from backend.notifications import dispatch, slack_actions
+from backend.notifications import dispatch, magic_links, slack_actions
 from backend.notifications.action_models import SlackMessage
+from backend.notifications.actions import Action
 from backend.notifications.dispatch import DeliverOutcome
 from backend.notifications.models import ChannelKind
 from backend.notifications.providers import OutgoingMessage, provider_for
@@ -505,4 +506,23 @@ def test_pages_are_updated_when_the_incident_changes_elsewhere(
     (update,) = slack.calls("/api/chat.update")
     assert update["json"]["blocks"] == expected_blocks(
         incident_id, "acknowledged", f"Acknowledged by {world.crew.ben.email}", ("resolve",)
+    )
+
+
+def test_pages_are_updated_when_acknowledged_from_an_e_mail_link(
+    client: TestClient, world: World, slack: FakeSlack
+) -> None:
+    incident_id = page_on_slack(world, slack)
+    with unit_of_work() as uow:
+        url = magic_links.issue_link(
+            uow.session,
+            user_id=world.crew.id("ann"),
+            incident_id=incident_id,
+            action=Action.ACKNOWLEDGE,
+            base_url="http://localhost:3000",
+        )
+    assert client.post(url.removeprefix("http://localhost:3000")).status_code == 200
+    (update,) = slack.calls("/api/chat.update")
+    assert update["json"]["blocks"] == expected_blocks(
+        incident_id, "acknowledged", f"Acknowledged by {world.crew.ann.email}", ("resolve",)
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy import select
@@ -28,6 +29,7 @@ from backend.notifications.action_models import SlackMessage
 from backend.notifications.models import Notification
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
 
+log = structlog.get_logger(__name__)
 SLACK_API = "https://slack.com/api/"
 ACK_ACTION = "oncall_acknowledge"
 RESOLVE_ACTION = "oncall_resolve"
@@ -212,3 +214,40 @@ def _remember(notification_id: int | None, incident_id: int, channel: str, ts: s
             )
         row.channel, row.ts = channel, ts
         uow.session.add(row)
+
+
+def _level(session: Session, row: SlackMessage) -> int:
+    """The escalation level the page was posted for (the update keeps it)."""
+    notification = session.get(Notification, row.notification_id) if row.notification_id else None
+    page = session.get(PageRequest, notification.page_request_id) if notification else None
+    return page.level if page else 0
+
+
+def update_posted(incident_id: int) -> int:
+    """Re-render every Slack page of the incident (``chat.update``); how many were updated.
+    Failures are logged, never raised: the incident has changed either way."""
+    settings = get_settings()
+    if not settings.notifications.slack_bot_token.get_secret_value():
+        return 0
+    with unit_of_work() as uow:
+        rows = uow.session.scalars(
+            select(SlackMessage)
+            .where(col(SlackMessage.incident_id) == incident_id)
+            .order_by(col(SlackMessage.id))
+        ).all()
+        posted: list[tuple[str, str, SlackFacts]] = []
+        for row in rows:
+            current = facts(uow.session, incident_id, settings.base_url, _level(uow.session, row))
+            if current is not None:
+                posted.append((row.channel, row.ts, current))
+    if not posted:
+        return 0
+    web = client(settings.notifications)
+    updated = 0
+    for channel, ts, current in posted:
+        try:
+            web.chat_update(channel=channel, ts=ts, text=current.text, blocks=blocks(current))
+            updated += 1
+        except (SlackClientError, OSError):
+            log.warning("slack_update_failed", incident_id=incident_id, exc_info=True)
+    return updated
