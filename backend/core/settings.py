@@ -131,7 +131,7 @@ class NotificationSettings(BaseModel):
     """Providers per channel and delivery timing (NOTIF-01/02). ``outbox`` stores messages in
     the database and shows them on a page: the embedded default, no credentials needed."""
 
-    email_provider: str = "outbox"  # outbox | smtp
+    email_provider: str = "outbox"  # outbox | smtp | ses
     sms_provider: str = "outbox"  # outbox | twilio | sns
     voice_provider: str = "outbox"
     push_provider: str = "outbox"
@@ -168,6 +168,11 @@ class NotificationSettings(BaseModel):
     sns_secret_access_key: SecretStr = SecretStr("")
     # Empty: AWS itself. Tests point it at moto's server.
     sns_endpoint_url: str = ""
+    # Amazon SES (e-mail; the sender is email_from, verified in SES). Same rules as SNS.
+    ses_region: str = "us-east-1"
+    ses_access_key_id: str = ""
+    ses_secret_access_key: SecretStr = SecretStr("")
+    ses_endpoint_url: str = ""
     # Slack app (NOTIF-01/05): the bot token (chat:write, users:read.email) and the signing
     # secret that verifies button clicks and slash commands. Empty base URL: Slack's own API.
     slack_bot_token: SecretStr = SecretStr("")

@@ -6,6 +6,7 @@ from backend.core.errors import PermanentError
 from backend.core.settings import NotificationSettings
 from backend.notifications.providers.base import OutgoingMessage, Provider, ProviderResult
 from backend.notifications.providers.outbox import OutboxProvider
+from backend.notifications.providers.ses_email import SesEmailProvider
 from backend.notifications.providers.slack import SlackProvider
 from backend.notifications.providers.smtp import SmtpProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
@@ -15,7 +16,7 @@ __all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for", "pro
 
 # Which providers each channel may use (the outbox takes every channel).
 SUPPORTED: dict[str, tuple[str, ...]] = {
-    "email": ("outbox", "smtp"),
+    "email": ("outbox", "smtp", "ses"),
     "sms": ("outbox", "twilio", "sns"),
     "voice": ("outbox",),
     "push": ("outbox",),
@@ -48,6 +49,8 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
         return TwilioSmsProvider(settings)
     if name == "sns":
         return SnsSmsProvider(settings)
+    if name == "ses":
+        return SesEmailProvider(settings)
     if name == "slack":
         return SlackProvider(settings)
     return OutboxProvider()

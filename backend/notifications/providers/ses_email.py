@@ -1,0 +1,70 @@
+"""E-mail through Amazon SES (``SendEmail``: text + HTML) with boto3, a timeout and no hidden
+retries (ours are in the database).
+
+Throttling, 5xx answers and network errors are retryable; other client errors (an unverified
+sender, a rejected message) are not.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from backend.core.settings import NotificationSettings
+from backend.notifications.providers.base import OutgoingMessage, ProviderResult
+
+RETRYABLE_CODES = frozenset({"Throttling", "ThrottlingException", "ServiceUnavailable"})
+
+
+class SesEmailProvider:
+    name = "ses"
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        self._s = settings
+
+    def _client(self) -> Any:
+        s = self._s
+        return boto3.client(
+            "ses",
+            region_name=s.ses_region,
+            endpoint_url=s.ses_endpoint_url or None,
+            aws_access_key_id=s.ses_access_key_id or None,
+            aws_secret_access_key=s.ses_secret_access_key.get_secret_value() or None,
+            config=Config(
+                connect_timeout=s.timeout_seconds,
+                read_timeout=s.timeout_seconds,
+                # 1 = the first call only (botocore's max_attempts would still retry once).
+                retries={"total_max_attempts": 1, "mode": "standard"},
+            ),
+        )
+
+    def send(self, message: OutgoingMessage) -> ProviderResult:
+        body: dict[str, Any] = {"Text": {"Data": message.body, "Charset": "UTF-8"}}
+        if message.html:
+            body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
+        try:
+            answer = self._client().send_email(
+                Source=self._s.email_from,
+                Destination={"ToAddresses": [message.to]},
+                Message={"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body},
+            )
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            code = str(error.get("Code", ""))
+            retryable = code in RETRYABLE_CODES or status >= 500 or status == 429
+            return ProviderResult.failure(
+                f"SES {status} {code}: {error.get('Message', '')}"[:200], retryable=retryable
+            )
+        except BotoCoreError as exc:  # timeouts, refused connections
+            return ProviderResult.failure(f"{type(exc).__name__}: {exc}"[:200], retryable=True)
+        return ProviderResult(
+            ok=True,
+            status="sent",
+            summary=f"SES accepted from {parseaddr(self._s.email_from)[1]}",
+            provider_id=str(answer.get("MessageId", "")),
+        )
