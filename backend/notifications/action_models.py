@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, String
 from sqlmodel import Field, SQLModel
 
 from backend.core import clock
 from backend.core.db import UTCDateTime
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
 
 
 class ActionLink(SQLModel, table=True):

@@ -25,15 +25,13 @@ from backend.identity.models import User
 from backend.incidents import service as incidents
 from backend.incidents.errors import IncidentNotFound
 from backend.incidents.models import Incident, IncidentStatus
+from backend.notifications import magic_links
+from backend.notifications.action_models import Action
+from backend.notifications.magic_links import LinkState
 from backend.notifications.models import ChannelKind, ContactMethod, Notification
 from backend.notifications.providers import slack
 
 log = structlog.get_logger(__name__)
-
-
-class Action(StrEnum):
-    ACKNOWLEDGE = "acknowledge"
-    RESOLVE = "resolve"
 
 
 class Outcome(StrEnum):
@@ -116,6 +114,19 @@ def act(actor: Actor, incident_id: int, action: Action) -> ActResult:
         return ActResult(Outcome.FAILED, f"Could not {action.value} {short}: {exc.detail}")
     slack.update_posted(incident_id)  # the incident's Slack pages show the new status
     return ActResult(Outcome.DONE, f"Incident {short} {PAST[action]}.", incident_id)
+
+
+def use_magic_link(token: str) -> tuple[LinkState, ActResult | None]:
+    """Use an e-mail link once: (VALID, the result of the command) or (why not, None). The
+    link is burnt before the command runs: a refused command leaves it used (the safe side
+    for a bearer token)."""
+    state, target = magic_links.burn(token)
+    if target is None:
+        return state, None
+    actor = actor_of_user(target.user_id)
+    if actor is None:
+        return state, ActResult(Outcome.REFUSED, "This account is deactivated.")
+    return state, act(actor, target.incident_id, target.action)
 
 
 def actor_of_user(user_id: int) -> Actor | None:

@@ -34,7 +34,8 @@ from backend.escalation.models import PageRequest
 from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
-from backend.notifications import critical, formatting, health, rules
+from backend.notifications import critical, formatting, health, magic_links, rules
+from backend.notifications.action_models import Action
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -245,6 +246,7 @@ def _render(session: Session, row: Notification) -> OutgoingMessage:
     ctx = _page_context(session, row)
     channel = row.channel.value
     if channel == "email":
+        ctx = _with_action_links(session, row, ctx)
         return message(
             formatting.email_text(ctx), formatting.email_subject(ctx), formatting.email_html(ctx)
         )
@@ -253,6 +255,24 @@ def _render(session: Session, row: Notification) -> OutgoingMessage:
     if channel == "voice":
         return message(formatting.voice_text(ctx))
     return message(formatting.short_text(ctx), formatting.email_subject(ctx))
+
+
+def _with_action_links(
+    session: Session, row: Notification, ctx: formatting.PageContext
+) -> formatting.PageContext:
+    """Fresh single-use acknowledge/resolve links for this recipient (NOTIF-05), stored with
+    the delivery's claim; each attempt carries its own."""
+    links = {
+        action: magic_links.issue_link(
+            session,
+            user_id=row.user_id,
+            incident_id=ctx.incident_id,
+            action=action,
+            base_url=ctx.base_url,
+        )
+        for action in (Action.ACKNOWLEDGE, Action.RESOLVE)
+    }
+    return replace(ctx, ack_url=links[Action.ACKNOWLEDGE], resolve_url=links[Action.RESOLVE])
 
 
 def _skip_reason(session: Session, row: Notification) -> str | None:

@@ -31,6 +31,9 @@ class PageContext:
     repeat: int
     base_url: str
     priority: str | None = None
+    # Single-use magic links for this recipient (e-mail only; see magic_links.py).
+    ack_url: str = ""
+    resolve_url: str = ""
 
     @property
     def short_id(self) -> str:
@@ -81,6 +84,12 @@ def email_text(ctx: PageContext) -> str:
     if ctx.priority:
         lines.append(f"Priority: {ctx.priority}")
     lines += ["", f"Open the incident: {ctx.link}"]
+    if ctx.ack_url:
+        lines += [
+            f"Acknowledge: {ctx.ack_url}",
+            f"Resolve: {ctx.resolve_url}",
+            "(Each link works once, for 15 minutes.)",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -94,7 +103,20 @@ def email_html(ctx: PageContext) -> str:
         f"{' · ' + escape(ctx.priority) if ctx.priority else ''} · {escape(ctx.short_id)}</p>"
         f'<h2 style="margin:4px 0">{escape(ctx.title)}</h2>'
         f"<p>Service: {escape(ctx.service_name)} · level {ctx.level + 1}</p></div>"
-        f'<p><a href="{link}">Open the incident</a></p></div>'
+        f'<p><a href="{link}">Open the incident</a></p>{_action_buttons(ctx)}</div>'
+    )
+
+
+def _action_buttons(ctx: PageContext) -> str:
+    if not ctx.ack_url:
+        return ""
+    style = "display:inline-block;padding:8px 16px;margin-right:8px;color:#fff;text-decoration:none"
+    return (
+        f'<p><a href="{escape(ctx.ack_url, quote=True)}" style="{style};background:#15803d">'
+        "Acknowledge</a>"
+        f'<a href="{escape(ctx.resolve_url, quote=True)}" style="{style};background:#1d4ed8">'
+        "Resolve</a></p>"
+        '<p style="color:#6b7280;font-size:12px">Each link works once, for 15 minutes.</p>'
     )
 
 

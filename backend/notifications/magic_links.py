@@ -3,9 +3,11 @@
 * ``issue_link`` makes a single-use link for one (user, incident, action), valid 15 minutes;
   the token is random (``new_token``), only its SHA-256 is stored.
 * Opening the link (GET) only shows a confirmation page (``peek``): mail scanners and link
-  previews fetch GET, and must not act. The button on that page POSTs, which ``consume``s the
-  link with a compare-and-set (unused and unexpired → used) and then runs the incident command
-  as that user, so whoever clicks twice (or a scanner and a person racing) acts once.
+  previews fetch GET, and must not act. The button on that page POSTs, which ``burn``s the
+  link with a compare-and-set (unused and unexpired → used); ``actions.use_magic_link`` then
+  runs the incident command as that user, so whoever clicks twice (or a scanner and a person
+  racing) acts once. (This module stays free of the incident commands: the dispatcher, which
+  the escalation engine imports, issues links with it.)
 * A used, expired or unknown token changes nothing and says so.
 
 The link is burnt before the command runs: if the command is refused (the user left the team)
@@ -25,9 +27,7 @@ from backend.core import clock
 from backend.core.db import unit_of_work
 from backend.core.secrets import new_token, sha256_hex
 from backend.incidents.models import Incident
-from backend.notifications import actions
-from backend.notifications.action_models import ActionLink
-from backend.notifications.actions import Action, ActResult, Outcome
+from backend.notifications.action_models import Action, ActionLink
 
 LINK_TTL = timedelta(minutes=15)
 LINK_PATH = "/api/v1/actions/email"
@@ -103,8 +103,17 @@ def peek(token: str) -> LinkView:
         )
 
 
-def consume(token: str) -> tuple[LinkState, ActResult | None]:
-    """Use the link once: (VALID, the result of the command) or (why not, None)."""
+@dataclass(frozen=True)
+class LinkTarget:
+    user_id: int
+    incident_id: int
+    action: Action
+
+
+def burn(token: str) -> tuple[LinkState, LinkTarget | None]:
+    """Mark the link used with a compare-and-set (unused and unexpired → used) and commit:
+    (VALID, what it is for) for the one caller that won, else (why not, None). The command
+    itself is run by ``actions.use_magic_link``."""
     now = clock.now()
     with unit_of_work() as uow:
         row = _row(uow.session, token)
@@ -118,8 +127,4 @@ def consume(token: str) -> tuple[LinkState, ActResult | None]:
         ).rowcount  # type: ignore[attr-defined]  # CursorResult
         if not burnt:
             return LinkState.USED, None  # another click won the race
-        user_id, incident_id, action = row.user_id, row.incident_id, Action(row.action)
-    actor = actions.actor_of_user(user_id)
-    if actor is None:
-        return LinkState.VALID, ActResult(Outcome.REFUSED, "This account is deactivated.")
-    return LinkState.VALID, actions.act(actor, incident_id, action)
+        return LinkState.VALID, LinkTarget(row.user_id, row.incident_id, Action(row.action))

@@ -24,7 +24,8 @@ from slack_sdk.webhook import WebhookClient
 from backend.core.events import DomainEvent
 from backend.core.settings import get_settings
 from backend.notifications import actions
-from backend.notifications.actions import Action, ActResult, Outcome
+from backend.notifications.action_models import Action
+from backend.notifications.actions import ActResult, Outcome
 from backend.notifications.models import ChannelKind
 from backend.notifications.providers import slack
 

@@ -7,6 +7,7 @@ algorithm). Refused requests change nothing: the incident status and the audit l
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -18,10 +19,9 @@ from backend.audit.models import AuditEntry
 from backend.core.db import unit_of_work
 from backend.core.settings import get_settings
 from backend.incidents.models import Incident, IncidentStatus
-from backend.notifications import magic_links
-from backend.notifications.action_models import ActionLink
-from backend.notifications.actions import Action
-from backend.notifications.models import ChannelKind, ContactMethod
+from backend.notifications import dispatch, magic_links
+from backend.notifications.action_models import Action, ActionLink
+from backend.notifications.models import ChannelKind, ContactMethod, OutboxMessage
 from tests.factories.notifications import verified_method
 from tests.service.test_notifications import World, world  # world: the fixture, reused
 
@@ -260,3 +260,29 @@ def test_sms_from_someone_outside_the_team_is_refused_politely(
     )
     assert status_of(incident_id) is IncidentStatus.OPEN
     assert "incidents.incident.acknowledged" not in audit_actions()
+
+
+def test_the_paging_e_mail_carries_links_that_acknowledge(client: TestClient, world: World) -> None:
+    verified_method(world.crew.id("ann"), ChannelKind.EMAIL, "ann@example.org")
+    incident_id, deliveries = world.page()
+    for d in deliveries:
+        dispatch.deliver(d.notification_id)
+    with unit_of_work() as uow:
+        mail = uow.session.exec(
+            select(OutboxMessage).where(OutboxMessage.channel == ChannelKind.EMAIL)
+        ).one()
+    found = re.findall(r"^(Acknowledge|Resolve): http://localhost:3000(\S+)$", mail.body, re.M)
+    assert [kind for kind, _ in found] == ["Acknowledge", "Resolve"]
+    ack_path = found[0][1]
+    assert "Acknowledge" in client.get(ack_path).text
+    assert status_of(incident_id) is IncidentStatus.OPEN
+    assert client.post(ack_path).status_code == 200
+    assert status_of(incident_id) is IncidentStatus.ACKNOWLEDGED
+    with unit_of_work() as uow:
+        # Ann's two links, stored hashed; the token is only in the e-mail.
+        stored = uow.session.exec(select(ActionLink)).all()
+    assert sorted((r.user_id, r.action, r.used_at is not None) for r in stored) == [
+        (world.crew.id("ann"), "acknowledge", True),
+        (world.crew.id("ann"), "resolve", False),
+    ]
+    assert all(r.token_hash not in mail.body for r in stored)

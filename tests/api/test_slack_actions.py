@@ -27,8 +27,7 @@ from backend.core.settings import get_settings
 from backend.incidents import service as incidents
 from backend.incidents.models import Incident, IncidentStatus
 from backend.notifications import dispatch, magic_links, slack_actions
-from backend.notifications.action_models import SlackMessage
-from backend.notifications.actions import Action
+from backend.notifications.action_models import Action, SlackMessage
 from backend.notifications.dispatch import DeliverOutcome
 from backend.notifications.models import ChannelKind
 from backend.notifications.providers import OutgoingMessage, provider_for

@@ -7,6 +7,7 @@ broker and run through the actor's service function, as a worker would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,7 @@ from tests.factories.notifications import SentDelivery, drain_paging, verified_m
 from tests.factories.schedules import Crew, make_crew
 
 T0 = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+LINK_TOKEN = re.compile(r"/email/[A-Za-z0-9_-]{43}")
 
 
 @dataclass
@@ -160,14 +162,19 @@ def test_a_page_is_planned_by_the_default_rules_and_delivered_through_the_outbox
         DeliverOutcome.DONE,
         DeliverOutcome.NOT_DUE,
     ]
-    assert outbox() == [
+    links = "http://localhost:3000/api/v1/actions/email/<token>"  # single use (NOTIF-05)
+    assert [
+        (c, to, subject, LINK_TOKEN.sub("/email/<token>", body))
+        for c, to, subject, body in outbox()
+    ] == [
         (
             "email",
             "ann@example.org",
             f"[CRITICAL] #{incident_id} Disk full on db-1",
             f"CRITICAL incident #{incident_id}: Disk full on db-1\nService: Postgres\n"
             f"Escalation level: 1\n\nOpen the incident: http://localhost:3000/incidents/"
-            f"{incident_id}\n",
+            f"{incident_id}\nAcknowledge: {links}\nResolve: {links}\n"
+            "(Each link works once, for 15 minutes.)\n",
         ),
         (
             "sms",

@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
 from backend.core.settings import get_settings
-from backend.notifications import magic_links, slack_actions, sms_replies
+from backend.notifications import actions, magic_links, slack_actions, sms_replies
 from backend.notifications.actions import ActResult, Outcome
 from backend.notifications.magic_links import LinkState
 
@@ -78,7 +78,7 @@ async def email_link_confirm(token: Token) -> HTMLResponse:
 @router.post("/api/v1/actions/email/{token}", response_class=HTMLResponse)
 async def email_link_act(token: Token) -> HTMLResponse:
     """Use the magic link: act as its user, once."""
-    state, result = await run_in_threadpool(magic_links.consume, token)
+    state, result = await run_in_threadpool(actions.use_magic_link, token)
     if result is None:
         return _page("Link not usable", f"<p>{escape(_STATE_TEXT[state])}</p>", 410)
     title = {
