@@ -16,9 +16,11 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
+from backend.audit import service as audit
+from backend.audit.models import Severity
 from backend.core import clock, secretbox
 from backend.core.actor import Actor, require_authenticated
-from backend.core.db import unit_of_work
+from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
 from backend.identity.models import User
 from backend.notifications import dispatch, formatting, rules
@@ -39,6 +41,23 @@ from backend.notifications.schemas import (
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
+
+
+def _masked(address: str) -> str:
+    """Enough of an address to recognise it in the audit log without copying it whole."""
+    return address if len(address) <= 4 else f"…{address[-4:]}"
+
+
+def _audit(uow: UnitOfWork, actor: Actor, verb: str, user_id: int, diff: dict[str, object]) -> None:
+    audit.record(
+        uow,
+        actor,
+        f"notifications.{verb}",
+        target_type="user",
+        target_id=user_id,
+        severity=Severity.LOW,
+        diff=diff,
+    )
 
 
 def _authorize(actor: Actor, user_id: int) -> None:
@@ -123,6 +142,13 @@ def add_contact_method(actor: Actor, user_id: int, body: ContactMethodIn) -> Con
         dispatch.queue_direct(
             uow, user_id=user_id, method=method, body=formatting.verification_text(code)
         )
+        _audit(
+            uow,
+            actor,
+            "contact_method.added",
+            user_id,
+            {"kind": str(body.kind), "address": _masked(address)},
+        )
         return _out(method)
 
 
@@ -162,6 +188,13 @@ def verify_contact_method(actor: Actor, method_id: int, code: str) -> ContactMet
         method.verification_hash = None
         method.verification_expires_at = None
         uow.session.add(method)
+        _audit(
+            uow,
+            actor,
+            "contact_method.verified",
+            method.user_id,
+            {"kind": str(method.kind), "address": _masked(method.address)},
+        )
         return _out(method)
 
 
@@ -170,6 +203,13 @@ def remove_contact_method(actor: Actor, method_id: int) -> None:
     with unit_of_work() as uow:
         method = _method(uow.session, actor, method_id)
         uow.session.delete(method)
+        _audit(
+            uow,
+            actor,
+            "contact_method.removed",
+            method.user_id,
+            {"kind": str(method.kind), "address": _masked(method.address)},
+        )
 
 
 # --- rules -----------------------------------------------------------------------------------
@@ -247,6 +287,16 @@ def set_rules(actor: Actor, user_id: int, urgency: Urgency, steps: list[RuleIn])
                     position=position,
                 )
             )
+        _audit(
+            uow,
+            actor,
+            "rules.replaced",
+            user_id,
+            {
+                "urgency": str(urgency),
+                "steps": [s.model_dump(mode="json") for s in steps],
+            },
+        )
     return [r for r in list_rules(actor, user_id) if r.urgency is urgency]
 
 
@@ -263,10 +313,12 @@ def set_quiet_hours(actor: Actor, user_id: int, body: QuietHoursIn | None) -> No
         if body is None:
             if row is not None:
                 uow.session.delete(row)
+                _audit(uow, actor, "quiet_hours.cleared", user_id, {})
             return
         row = row or QuietHours(user_id=user_id, start_minute=0, end_minute=0)
         row.start_minute, row.end_minute = minute(body.start), minute(body.end)
         uow.session.add(row)
+        _audit(uow, actor, "quiet_hours.set", user_id, {"start": body.start, "end": body.end})
 
 
 # --- warnings --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import time_machine
 from dramatiq.brokers.stub import StubBroker
 from sqlmodel import col, select
 
+from backend.audit.models import AuditEntry
 from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate
 from backend.core.db import unit_of_work
@@ -450,3 +451,36 @@ def test_email_and_sms_both_failing_pages_the_platform_admins_on_another_channel
         "admins (1 notification(s)).",
         "Paged Root by push.",
     ]
+
+
+def test_contact_method_and_rule_changes_are_audited_without_the_full_address(
+    world: World,
+) -> None:
+    ann, actor = world.crew.id("ann"), actor_of(world.crew.ann)
+    method = notifications.add_contact_method(
+        actor, ann, ContactMethodIn(kind=ChannelKind.SMS, address="+15550009876")
+    )
+    notifications.set_rules(
+        actor,
+        ann,
+        Urgency.LOW,
+        [RuleIn(urgency=Urgency.LOW, contact_method_id=method.id, delay_minutes=3)],
+    )
+    notifications.set_quiet_hours(actor, ann, QuietHoursIn(start="22:00", end="07:00"))
+    notifications.remove_contact_method(actor, method.id)
+    with unit_of_work() as uow:
+        rows = list(
+            uow.session.exec(
+                select(AuditEntry)
+                .where(col(AuditEntry.action).startswith("notifications."))
+                .order_by(col(AuditEntry.id))
+            )
+        )
+    assert [(r.action, r.target_id) for r in rows] == [
+        ("notifications.contact_method.added", str(ann)),
+        ("notifications.rules.replaced", str(ann)),
+        ("notifications.quiet_hours.set", str(ann)),
+        ("notifications.contact_method.removed", str(ann)),
+    ]
+    assert rows[0].diff == {"kind": "sms", "address": "…9876"}
+    assert "+15550009876" not in str([r.diff for r in rows])
