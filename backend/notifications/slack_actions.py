@@ -60,8 +60,9 @@ def parse_interaction(payload: dict[str, Any]) -> SlackRequest | None:
     (the Open link button, other apps' payloads)."""
     if payload.get("type") != "block_actions":
         return None
-    found = payload.get("actions") or []
-    if not found:
+    found = payload.get("actions")
+    user = payload.get("user")
+    if not isinstance(found, list) or not found or not isinstance(found[0], dict):
         return None
     first = found[0]
     action_id = str(first.get("action_id", ""))
@@ -71,7 +72,7 @@ def parse_interaction(payload: dict[str, Any]) -> SlackRequest | None:
     if action is None:
         return None
     return SlackRequest(
-        slack_user_id=str((payload.get("user") or {}).get("id", "")),
+        slack_user_id=str(user.get("id", "")) if isinstance(user, dict) else "",
         action=action,
         incident_id=actions.parse_incident_id(str(first.get("value", ""))),
         response_url=str(payload.get("response_url", "")),
@@ -103,8 +104,9 @@ def user_of(slack_user_id: str) -> int | None:
         return None
     try:
         info = slack.client(settings).users_info(user=slack_user_id)
-    except (SlackClientError, OSError):
-        log.warning("slack_users_info_failed", slack_user=slack_user_id, exc_info=True)
+    except (SlackClientError, OSError) as exc:
+        # A Slack answer, not a bug: no traceback (rendering one can outlast Slack's 3 s).
+        log.warning("slack_users_info_failed", slack_user=slack_user_id, error=_short(exc))
         return None
     email = str(((info.get("user") or {}).get("profile") or {}).get("email") or "")
     return actions.user_by_email(email) if email else None
@@ -132,8 +134,8 @@ def reply_later(response_url: str, text: str) -> None:
         WebhookClient(
             response_url, timeout=max(1, int(get_settings().notifications.timeout_seconds))
         ).send(text=text, response_type="ephemeral", replace_original=False)
-    except (SlackClientError, OSError):
-        log.warning("slack_response_url_failed", exc_info=True)
+    except (SlackClientError, OSError) as exc:
+        log.warning("slack_response_url_failed", error=_short(exc))
 
 
 def perform_and_reply(request: SlackRequest) -> ActResult:
@@ -156,6 +158,10 @@ async def follow(events: AsyncIterator[DomainEvent]) -> None:
         incident_id = event.payload.get("incident_id")
         if isinstance(incident_id, int):
             await anyio.to_thread.run_sync(refresh, incident_id)
+
+
+def _short(exc: Exception) -> str:
+    return slack.failure(exc).summary
 
 
 def decode_interaction(form_payload: str) -> dict[str, Any] | None:

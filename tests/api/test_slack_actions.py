@@ -525,3 +525,28 @@ def test_pages_are_updated_when_acknowledged_from_an_e_mail_link(
     assert update["json"]["blocks"] == expected_blocks(
         incident_id, "acknowledged", f"Acknowledged by {world.crew.ann.email}", ("resolve",)
     )
+
+
+def test_a_slow_click_is_answered_in_time_and_reported_later(
+    client: TestClient, world: World, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incident_id = page_on_slack(world, slack)
+    release = threading.Event()
+    real = slack_actions.perform
+
+    def slow(request: slack_actions.SlackRequest) -> slack_actions.ActResult:
+        release.wait(5)
+        return real(request)
+
+    monkeypatch.setattr(slack_actions, "perform", slow)
+    monkeypatch.setattr(remote_actions, "SLACK_ANSWER_SECONDS", 0.2)
+    started = time.monotonic()
+    assert click(client, slack, incident_id) == 200
+    assert time.monotonic() - started < 3
+    assert ephemeral(slack) == []
+    release.set()
+    deadline = time.monotonic() + 5
+    while not ephemeral(slack) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ephemeral(slack) == [f"Incident #{incident_id} acknowledged."]
+    assert status_of(incident_id) is IncidentStatus.ACKNOWLEDGED

@@ -77,3 +77,26 @@ def test_the_e_mail_carries_escaped_action_links() -> None:
     assert ">Resolve</a>" in html
     plain = formatting.PageContext(5, "t", "HIGH", "s", 0, 0, "https://o")
     assert "Acknowledge" not in formatting.email_text(plain) + formatting.email_html(plain)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"type": "block_actions", "actions": "x"},
+        {"type": "block_actions", "actions": ["x"]},
+        {"type": "block_actions", "actions": []},
+    ],
+)
+def test_malformed_interactions_are_ignored(payload: dict[str, object]) -> None:
+    assert slack_actions.parse_interaction(payload) is None
+
+
+def test_an_interaction_without_a_user_has_no_slack_user() -> None:
+    payload = {
+        "type": "block_actions",
+        "user": "U1",
+        "actions": [{"action_id": "oncall_resolve", "value": "3"}],
+    }
+    got = slack_actions.parse_interaction(payload)
+    assert got is not None
+    assert got.slack_user_id == ""

@@ -138,17 +138,22 @@ def _slack_verified(request: Request, raw: bytes) -> bool:
     return SignatureVerifier(secret).is_valid(raw, timestamp, signature)
 
 
-async def _within_deadline(request: slack_actions.SlackRequest) -> ActResult | None:
+async def _within_deadline(
+    request: slack_actions.SlackRequest, *, reply_always: bool = False
+) -> ActResult | None:
     """Run the request in a worker thread; its result if it finished in time, else None (it
-    keeps running and answers through the response_url)."""
+    keeps running and answers through the response_url). With ``reply_always`` the thread
+    answers through the response_url in every case (button clicks: Slack ignores the body)."""
     done = threading.Event()
     box: list[ActResult] = []
 
     def work() -> None:
         result = slack_actions.perform(request)
         box.append(result)
+        if reply_always:  # within the wait when it is quick
+            slack_actions.reply_later(request.response_url, result.message)
         done.set()
-        if late.is_set():
+        if not reply_always and late.is_set():
             slack_actions.reply_later(request.response_url, result.message)
 
     late = threading.Event()
@@ -181,10 +186,8 @@ async def slack_interactions(request: Request) -> Response:
     parsed = slack_actions.parse_interaction(payload) if payload else None
     if parsed is None:
         return Response(status_code=200)  # not ours to handle (the Open link button …)
-    result = await _within_deadline(parsed)
-    if result is not None:
-        # Button clicks show nothing from the HTTP answer: tell the user ephemerally.
-        await run_in_threadpool(slack_actions.reply_later, parsed.response_url, result.message)
+    # A click's HTTP answer shows nothing: the thread tells the user through the response_url.
+    await _within_deadline(parsed, reply_always=True)
     return Response(status_code=200)
 
 

@@ -248,6 +248,6 @@ def update_posted(incident_id: int) -> int:
         try:
             web.chat_update(channel=channel, ts=ts, text=current.text, blocks=blocks(current))
             updated += 1
-        except (SlackClientError, OSError):
-            log.warning("slack_update_failed", incident_id=incident_id, exc_info=True)
+        except (SlackClientError, OSError) as exc:
+            log.warning("slack_update_failed", incident_id=incident_id, error=failure(exc).summary)
     return updated
