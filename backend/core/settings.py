@@ -133,7 +133,7 @@ class NotificationSettings(BaseModel):
 
     email_provider: str = "outbox"  # outbox | smtp | ses
     sms_provider: str = "outbox"  # outbox | twilio | sns
-    voice_provider: str = "outbox"
+    voice_provider: str = "outbox"  # outbox | twilio (calls from twilio_from)
     push_provider: str = "outbox"
     slack_provider: str = "outbox"
     # Tried when the primary fails retryably or its circuit breaker is open (empty: none).

@@ -11,6 +11,7 @@ from backend.notifications.providers.slack import SlackProvider
 from backend.notifications.providers.smtp import SmtpProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
+from backend.notifications.providers.twilio_voice import TwilioVoiceProvider
 
 __all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for", "provider_named"]
 
@@ -18,7 +19,7 @@ __all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for", "pro
 SUPPORTED: dict[str, tuple[str, ...]] = {
     "email": ("outbox", "smtp", "ses"),
     "sms": ("outbox", "twilio", "sns"),
-    "voice": ("outbox",),
+    "voice": ("outbox", "twilio"),
     "push": ("outbox",),
     "slack": ("outbox", "slack"),
 }
@@ -46,7 +47,7 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
     if name == "smtp":
         return SmtpProvider(settings)
     if name == "twilio":
-        return TwilioSmsProvider(settings)
+        return TwilioVoiceProvider(settings) if channel == "voice" else TwilioSmsProvider(settings)
     if name == "sns":
         return SnsSmsProvider(settings)
     if name == "ses":
