@@ -414,10 +414,11 @@ def _side() -> rx.Component:
         _section(
             "Page requests",
             rx.text(
-                "What escalation asked to page. Delivery by e-mail, SMS, voice, Slack and push "
-                "arrives with the notifications work; until then pages are stored here and in ",
-                rx.link("the outbox", href="/outbox"),
-                ".",
+                "Who escalation paged; each page is delivered to the person's verified contact "
+                "methods (the delivery lines are on the timeline; the embedded outbox's "
+                "messages are on ",
+                rx.link("Notifications", href="/notifications"),
+                ").",
                 size="1",
                 color=rx.color("gray", 10),
             ),

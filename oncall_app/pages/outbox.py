@@ -1,4 +1,4 @@
-"""/outbox: page requests, the stand-in for notifications until they exist."""
+"""/outbox: page requests (who escalation paged); delivery is on /notifications."""
 
 from __future__ import annotations
 
@@ -54,9 +54,14 @@ def _row(row: OutboxRow) -> rx.Component:
 def outbox_page() -> rx.Component:
     return rx.vstack(
         rx.callout(
-            "Escalation records who it would page here. Delivery by e-mail, SMS, voice, Slack, "
-            "Teams and push arrives with the notifications work: until then nothing is sent, and "
-            "these requests (also on each incident's timeline) are the record.",
+            rx.text(
+                "Every page escalation makes is listed here (and on each incident's timeline). "
+                "Each becomes one notification per verified contact method, following the "
+                "person's rules. The embedded outbox provider's messages and provider health "
+                "(platform admins) are on ",
+                rx.link("Notifications", href="/notifications"),
+                "; every delivery attempt is in the delivery log, GET /api/v1/notifications.",
+            ),
             icon="info",
             color_scheme="blue",
             size="2",

@@ -10,7 +10,6 @@ from oncall_app.layout import page
 
 # route, title, icon, what will bring it (SPEC requirement ids)
 NOT_BUILT = (
-    ("/notifications", "Notifications", "bell_ring", "notification rules and channels (NOTIF)"),
     ("/workflows", "Workflows", "workflow", "automation workflows and runbooks (AUTO)"),
     ("/postmortems", "Postmortems", "file_text", "postmortems (POST)"),
     ("/status-pages", "Status pages", "activity", "status pages (STATUS, PARTNER)"),

@@ -1,6 +1,6 @@
 """/outbox: the page requests escalation produced, newest first, live on ``incidents``.
 
-Page requests stand in for notifications until that work lands: nothing is sent yet.
+Each page request becomes notifications (one per verified method); see /notifications.
 """
 
 from __future__ import annotations

@@ -232,7 +232,9 @@ def test_incident_dashboard_live_in_two_browsers(running_app: RunningApp, browse
 
     # Outbox: the page request, with the honest note about delivery.
     admin.goto(f"{app.base_url}/outbox")
-    expect(admin.get_by_text("arrives with the notifications work")).to_be_visible()
+    expect(
+        admin.get_by_text("Each becomes one notification per verified contact method")
+    ).to_be_visible()
     expect(
         admin.get_by_test_id("outbox-row").filter(has_text=f"#{incident_id}").first
     ).to_contain_text(app.bob.name)

@@ -1,0 +1,308 @@
+"""/notifications: my contact methods (add, verify, remove), my rules per urgency, quiet hours,
+the outbox provider's messages (the embedded default's "sent" mail and texts) and provider
+health for platform admins."""
+
+from __future__ import annotations
+
+import reflex as rx
+from pydantic import BaseModel
+
+from backend.core.actor import Actor
+from backend.core.events import DomainEvent
+from backend.notifications import queries
+from backend.notifications import service as notif
+from backend.notifications.models import ChannelKind, Urgency
+from backend.notifications.schemas import ContactMethodIn, QuietHoursIn, RuleIn
+from oncall_app.services import call
+from oncall_app.state.session import SessionState
+
+OUTBOX_PAGE = 25
+KINDS = [k.value for k in ChannelKind]
+
+
+class MethodRow(BaseModel):
+    id: int
+    kind: str
+    address: str
+    label: str
+    verified: bool
+    pending: bool
+
+
+class StepRow(BaseModel):
+    urgency: str
+    index: int
+    channel: str
+    delay: int
+    default: bool
+
+
+class OutboxMsg(BaseModel):
+    id: int
+    channel: str
+    recipient: str
+    subject: str
+    body: str
+    created_at: str
+
+
+class HealthRow(BaseModel):
+    name: str
+    state: str
+    failures: int
+    last_error: str
+    opened_at: str
+
+
+class NotificationsState(SessionState):
+    methods: list[MethodRow] = []
+    steps: list[StepRow] = []
+    outbox: list[OutboxMsg] = []
+    outbox_more: bool = False
+    health: list[HealthRow] = []
+    loaded: bool = False
+    new_kind: str = "email"
+    codes: dict[str, str] = {}
+    _outbox_limit: int = OUTBOX_PAGE
+
+    @rx.var
+    def unreachable(self) -> bool:
+        return self.loaded and not any(m.verified for m in self.methods)
+
+    @rx.event
+    async def load(self):
+        if not self.authenticated:
+            return None
+        self._watch(NotificationsState, ("incidents",))
+        try:
+            await self._reload(await self._actor())
+        except Exception as exc:
+            return self._fail(exc)
+        return None
+
+    async def _reload(self, actor: Actor) -> None:
+        methods = await call(notif.list_contact_methods, actor, self.user_id)
+        self.methods = [
+            MethodRow(
+                id=m.id,
+                kind=m.kind.value,
+                address=m.address,
+                label=m.label,
+                verified=m.verified,
+                pending=m.verification_pending,
+            )
+            for m in methods
+        ]
+        rules = await call(notif.list_rules, actor, self.user_id)
+        self.steps = self._numbered(
+            [
+                StepRow(
+                    urgency=r.urgency.value,
+                    index=0,
+                    channel=r.channel.value if r.channel else "every verified method",
+                    delay=r.delay_minutes,
+                    default=r.id is None,
+                )
+                for r in rules
+            ]
+        )
+        await self._reload_admin(actor)
+        self.loaded = True
+
+    async def _reload_admin(self, actor: Actor) -> None:
+        if not self.is_platform_admin:
+            return
+        rows = await call(queries.list_outbox, actor, limit=self._outbox_limit + 1)
+        self.outbox = [
+            OutboxMsg(
+                id=m.id,
+                channel=m.channel.value,
+                recipient=m.to,
+                subject=m.subject,
+                body=m.body,
+                created_at=m.created_at.isoformat(),
+            )
+            for m in rows[: self._outbox_limit]
+        ]
+        self.outbox_more = len(rows) > self._outbox_limit
+        health = await call(queries.list_provider_health, actor)
+        self.health = [
+            HealthRow(
+                name=h.name,
+                state=h.state,
+                failures=h.consecutive_failures,
+                last_error=h.last_error,
+                opened_at=h.opened_at.isoformat() if h.opened_at else "",
+            )
+            for h in health
+        ]
+
+    @staticmethod
+    def _numbered(steps: list[StepRow]) -> list[StepRow]:
+        out: list[StepRow] = []
+        for urgency in (u.value for u in Urgency):
+            mine = [s for s in steps if s.urgency == urgency]
+            out += [s.model_copy(update={"index": i}) for i, s in enumerate(mine)]
+        return out
+
+    # ---- contact methods -------------------------------------------------------------
+    @rx.event
+    def set_new_kind(self, value: str):
+        self.new_kind = value
+
+    @rx.event
+    async def add_method(self, form: dict):
+        address = str(form.get("address", "")).strip()
+        try:
+            actor = await self._actor()
+            await call(
+                notif.add_contact_method,
+                actor,
+                self.user_id,
+                ContactMethodIn(
+                    kind=ChannelKind(self.new_kind),
+                    address=address,
+                    label=str(form.get("label", "")).strip(),
+                ),
+            )
+            await self._reload(actor)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Added: a verification code was sent to " + address)
+
+    @rx.event
+    def set_code(self, method_id: int, value: str):
+        self.codes = {**self.codes, str(method_id): value}
+
+    @rx.event
+    async def verify(self, method_id: int):
+        code = self.codes.get(str(method_id), "").strip()
+        try:
+            actor = await self._actor()
+            await call(notif.verify_contact_method, actor, method_id, code)
+            await self._reload(actor)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Verified.")
+
+    @rx.event
+    async def resend(self, method_id: int):
+        try:
+            actor = await self._actor()
+            await call(notif.resend_verification, actor, method_id)
+            await self._reload(actor)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("A new verification code was sent.")
+
+    @rx.event
+    async def remove(self, method_id: int):
+        try:
+            actor = await self._actor()
+            await call(notif.remove_contact_method, actor, method_id)
+            await self._reload(actor)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Contact method removed.")
+
+    # ---- rules -----------------------------------------------------------------------
+    async def _save(self, urgency: str, steps: list[StepRow]):
+        try:
+            actor = await self._actor()
+            await call(
+                notif.set_rules,
+                actor,
+                self.user_id,
+                Urgency(urgency),
+                [
+                    RuleIn(
+                        urgency=Urgency(urgency),
+                        channel=ChannelKind(s.channel),
+                        delay_minutes=s.delay,
+                    )
+                    for s in self._expanded(steps)
+                ],
+            )
+            await self._reload(actor)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success(f"{urgency.capitalize()}-urgency rules saved.")
+
+    def _expanded(self, steps: list[StepRow]) -> list[StepRow]:
+        """A default "every verified method" step becomes one step per verified channel."""
+        verified = sorted({m.kind for m in self.methods if m.verified})
+        out: list[StepRow] = []
+        for s in steps:
+            if s.channel in KINDS:
+                out.append(s)
+            else:
+                out += [s.model_copy(update={"channel": kind}) for kind in verified]
+        return out
+
+    def _of(self, urgency: str) -> list[StepRow]:
+        return [s for s in self.steps if s.urgency == urgency]
+
+    @rx.event
+    async def add_step(self, form: dict):
+        urgency = str(form.get("urgency", "high"))
+        try:
+            delay = int(str(form.get("delay", "0")) or 0)
+        except ValueError:
+            return rx.toast.error("Delay must be a whole number of minutes.")
+        step = StepRow(
+            urgency=urgency,
+            index=0,
+            channel=str(form.get("channel", "email")),
+            delay=delay,
+            default=False,
+        )
+        return await self._save(urgency, [*self._of(urgency), step])
+
+    @rx.event
+    async def remove_step(self, urgency: str, index: int):
+        steps = self._of(urgency)
+        return await self._save(urgency, [s for s in steps if s.index != index])
+
+    @rx.event
+    async def move_up(self, urgency: str, index: int):
+        steps = self._of(urgency)
+        if index <= 0 or index >= len(steps):
+            return None
+        steps[index - 1], steps[index] = steps[index], steps[index - 1]
+        return await self._save(urgency, steps)
+
+    @rx.event
+    async def reset_rules(self, urgency: str):
+        return await self._save(urgency, [])
+
+    @rx.event
+    async def set_quiet(self, form: dict):
+        start, end = str(form.get("start", "")).strip(), str(form.get("end", "")).strip()
+        try:
+            body = QuietHoursIn(start=start, end=end) if start or end else None
+        except ValueError:
+            return rx.toast.error("Quiet hours need a start and an end as HH:MM (e.g. 22:00).")
+        try:
+            await call(notif.set_quiet_hours, await self._actor(), self.user_id, body)
+        except Exception as exc:
+            return self._fail(exc)
+        return rx.toast.success("Quiet hours saved." if body else "Quiet hours cleared.")
+
+    # ---- outbox ----------------------------------------------------------------------
+    @rx.event
+    async def refresh(self):
+        try:
+            await self._reload_admin(await self._actor())
+        except Exception as exc:
+            return self._fail(exc)
+        return None
+
+    @rx.event
+    async def more_outbox(self):
+        self._outbox_limit = min(self._outbox_limit + OUTBOX_PAGE, 500)
+        return await self.refresh()
+
+    async def _on_live(self, actor: Actor, event: DomainEvent) -> str:
+        del event
+        await self._reload_admin(actor)
+        return ""
