@@ -134,7 +134,7 @@ class NotificationSettings(BaseModel):
     email_provider: str = "outbox"  # outbox | smtp | ses
     sms_provider: str = "outbox"  # outbox | twilio | sns
     voice_provider: str = "outbox"  # outbox | twilio (calls from twilio_from)
-    push_provider: str = "outbox"
+    push_provider: str = "outbox"  # outbox | sns (mobile push to platform endpoint ARNs)
     slack_provider: str = "outbox"
     # Tried when the primary fails retryably or its circuit breaker is open (empty: none).
     email_failover_provider: str = ""

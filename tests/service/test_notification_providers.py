@@ -263,4 +263,4 @@ def test_twilio_times_out(twilio: FakeTwilio) -> None:
 
 def test_an_unknown_provider_for_a_channel_is_a_permanent_error() -> None:
     with pytest.raises(PermanentError):
-        provider_for("voice", NotificationSettings(voice_provider="sns"))
+        provider_for("voice", NotificationSettings(voice_provider="ses"))

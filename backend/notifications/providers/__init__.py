@@ -9,6 +9,7 @@ from backend.notifications.providers.outbox import OutboxProvider
 from backend.notifications.providers.ses_email import SesEmailProvider
 from backend.notifications.providers.slack import SlackProvider
 from backend.notifications.providers.smtp import SmtpProvider
+from backend.notifications.providers.sns_push import SnsPushProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
 from backend.notifications.providers.twilio_voice import TwilioVoiceProvider
@@ -20,7 +21,7 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "email": ("outbox", "smtp", "ses"),
     "sms": ("outbox", "twilio", "sns"),
     "voice": ("outbox", "twilio"),
-    "push": ("outbox",),
+    "push": ("outbox", "sns"),
     "slack": ("outbox", "slack"),
 }
 
@@ -49,7 +50,7 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
     if name == "twilio":
         return TwilioVoiceProvider(settings) if channel == "voice" else TwilioSmsProvider(settings)
     if name == "sns":
-        return SnsSmsProvider(settings)
+        return SnsPushProvider(settings) if channel == "push" else SnsSmsProvider(settings)
     if name == "ses":
         return SesEmailProvider(settings)
     if name == "slack":
