@@ -54,6 +54,18 @@ class HealthRow(BaseModel):
     opened_at: str
 
 
+def expand_steps(steps: list[StepRow], verified_kinds: set[str]) -> list[StepRow]:
+    """Steps to save: a default "every verified method" step (no channel) becomes one step per
+    verified channel, with its delay, since a saved rule names a channel or a method."""
+    out: list[StepRow] = []
+    for s in steps:
+        if s.channel in KINDS:
+            out.append(s)
+        else:
+            out += [s.model_copy(update={"channel": kind}) for kind in sorted(verified_kinds)]
+    return out
+
+
 class NotificationsState(SessionState):
     methods: list[MethodRow] = []
     steps: list[StepRow] = []
@@ -229,15 +241,7 @@ class NotificationsState(SessionState):
         return rx.toast.success(f"{urgency.capitalize()}-urgency rules saved.")
 
     def _expanded(self, steps: list[StepRow]) -> list[StepRow]:
-        """A default "every verified method" step becomes one step per verified channel."""
-        verified = sorted({m.kind for m in self.methods if m.verified})
-        out: list[StepRow] = []
-        for s in steps:
-            if s.channel in KINDS:
-                out.append(s)
-            else:
-                out += [s.model_copy(update={"channel": kind}) for kind in verified]
-        return out
+        return expand_steps(steps, {m.kind for m in self.methods if m.verified})
 
     def _of(self, urgency: str) -> list[StepRow]:
         return [s for s in self.steps if s.urgency == urgency]
