@@ -10,11 +10,10 @@ from __future__ import annotations
 from email.utils import parseaddr
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.core.settings import NotificationSettings
+from backend.notifications.providers import aws
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
 
 RETRYABLE_CODES = frozenset({"Throttling", "ThrottlingException", "ServiceUnavailable"})
@@ -28,18 +27,13 @@ class SesEmailProvider:
 
     def _client(self) -> Any:
         s = self._s
-        return boto3.client(
+        return aws.client(
             "ses",
-            region_name=s.ses_region,
-            endpoint_url=s.ses_endpoint_url or None,
-            aws_access_key_id=s.ses_access_key_id or None,
-            aws_secret_access_key=s.ses_secret_access_key.get_secret_value() or None,
-            config=Config(
-                connect_timeout=s.timeout_seconds,
-                read_timeout=s.timeout_seconds,
-                # 1 = the first call only (botocore's max_attempts would still retry once).
-                retries={"total_max_attempts": 1, "mode": "standard"},
-            ),
+            region=s.ses_region,
+            endpoint_url=s.ses_endpoint_url,
+            access_key_id=s.ses_access_key_id,
+            secret_access_key=s.ses_secret_access_key.get_secret_value(),
+            timeout_seconds=s.timeout_seconds,
         )
 
     def send(self, message: OutgoingMessage) -> ProviderResult:

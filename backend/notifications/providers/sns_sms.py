@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from backend.core.settings import NotificationSettings
+from backend.notifications.providers import aws
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
 
 RETRYABLE_CODES = frozenset({"Throttling", "ThrottlingException", "InternalError", "KMSThrottling"})
@@ -26,19 +25,13 @@ class SnsSmsProvider:
 
     def _client(self) -> Any:
         s = self._s
-        return boto3.client(
+        return aws.client(
             "sns",
-            region_name=s.sns_region,
-            endpoint_url=s.sns_endpoint_url or None,
-            aws_access_key_id=s.sns_access_key_id or None,
-            aws_secret_access_key=s.sns_secret_access_key.get_secret_value() or None,
-            config=Config(
-                connect_timeout=s.timeout_seconds,
-                read_timeout=s.timeout_seconds,
-                # total_max_attempts counts the first call: 1 = no retries at all
-                # (botocore's max_attempts would still allow one retry: a duplicate SMS).
-                retries={"total_max_attempts": 1, "mode": "standard"},
-            ),
+            region=s.sns_region,
+            endpoint_url=s.sns_endpoint_url,
+            access_key_id=s.sns_access_key_id,
+            secret_access_key=s.sns_secret_access_key.get_secret_value(),
+            timeout_seconds=s.timeout_seconds,
         )
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
