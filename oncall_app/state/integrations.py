@@ -217,11 +217,7 @@ class IntegrationsState(SessionState):
         self.create_errors = {}
         # Alerts change the delivery counts; integration changes the list itself.
         self._watch(IntegrationsState, ("integrations", "alerts"))
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     async def _reload(self, actor: Actor) -> None:
         sid = int(self.service_filter) if self.service_filter.isdigit() else None
@@ -231,11 +227,7 @@ class IntegrationsState(SessionState):
     @rx.event
     async def service_changed(self, value: str):
         self.service_filter = value
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     @rx.event
     def toggle_create(self):

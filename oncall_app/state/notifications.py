@@ -86,11 +86,7 @@ class NotificationsState(SessionState):
         if not self.authenticated:
             return None
         self._watch(NotificationsState, ("incidents",))
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     async def _reload(self, actor: Actor) -> None:
         methods = await call(notif.list_contact_methods, actor, self.user_id)

@@ -131,11 +131,7 @@ class SchedulesState(SessionState):
             return None
         self._watch(SchedulesState, ("schedules",))
         self.new_feed_url = ""
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     async def _reload(self, actor: Actor) -> None:
         self.schedules, self.team_choices, self.my_feeds, self.viewer_zone = await call(

@@ -109,11 +109,7 @@ class ServicesState(SessionState):
         if not self.authenticated:
             return None
         self._watch(ServicesState, ("services",))
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     async def _reload(self, actor: Actor) -> None:
         team_id = int(self.team_filter) if self.team_filter.isdigit() else None
@@ -123,11 +119,7 @@ class ServicesState(SessionState):
         self.loaded = True
 
     async def _refilter(self):
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     @rx.event
     async def search_changed(self, value: str):

@@ -122,6 +122,19 @@ class SessionState(rx.State):
         self._watch(SessionState, ())
         return None
 
+    async def _reload(self, actor: Actor) -> None:
+        """Pages with data override this: read it for ``actor``."""
+        del actor
+
+    async def _reload_as_user(self) -> list[Any] | None:
+        """Re-read the page's data as the signed-in user; a failure becomes its toast (or,
+        for a dead session, the sign-out). The body of every data page's load and filters."""
+        try:
+            await self._reload(await self._actor())
+        except Exception as exc:
+            return self._fail(exc)
+        return None
+
     def _watch(self, state_cls: type[SessionState], topics: tuple[str, ...]) -> None:
         realtime.watch(
             self.router.session.client_token,

@@ -73,11 +73,7 @@ class TeamsState(SessionState):
         if not self.authenticated:
             return None
         self._watch(TeamsState, ("teams",))
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     async def _reload(self, actor: Actor) -> None:
         self.teams = await call(teams.list_teams, actor, text=self.search.strip())
@@ -86,11 +82,7 @@ class TeamsState(SessionState):
     @rx.event
     async def search_changed(self, value: str):
         self.search = value
-        try:
-            await self._reload(await self._actor())
-        except Exception as exc:
-            return self._fail(exc)
-        return None
+        return await self._reload_as_user()
 
     @rx.event
     def toggle_create(self):
