@@ -136,6 +136,8 @@ class NotificationSettings(BaseModel):
     voice_provider: str = "outbox"  # outbox | twilio (calls from twilio_from)
     push_provider: str = "outbox"  # outbox | sns (mobile push to platform endpoint ARNs)
     slack_provider: str = "outbox"
+    teams_provider: str = "outbox"  # outbox | teams (Workflows webhook per contact method)
+    web_push_provider: str = "outbox"  # outbox | webpush (pywebpush, VAPID keys persisted)
     # Tried when the primary fails retryably or its circuit breaker is open (empty: none).
     email_failover_provider: str = ""
     sms_failover_provider: str = ""

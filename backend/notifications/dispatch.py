@@ -57,6 +57,8 @@ CHANNEL_NAMES = {
     "voice": "voice call",
     "push": "push",
     "slack": "Slack",
+    "teams": "Microsoft Teams",
+    "web_push": "browser push",
 }
 ENGINE_LABEL = "notifications"
 

@@ -24,6 +24,8 @@ class ChannelKind(StrEnum):
     VOICE = "voice"
     PUSH = "push"
     SLACK = "slack"
+    TEAMS = "teams"  # a Microsoft Teams Workflows webhook URL (ADR 0008)
+    WEB_PUSH = "web_push"  # a browser PushSubscription (JSON), sent with VAPID
 
 
 class Urgency(StrEnum):

@@ -23,6 +23,8 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "voice": ("outbox", "twilio"),
     "push": ("outbox", "sns"),
     "slack": ("outbox", "slack"),
+    "teams": ("outbox",),
+    "web_push": ("outbox",),
 }
 
 
