@@ -91,6 +91,25 @@ def list_monitors(actor: Actor, service_id: int) -> list[HeartbeatOut]:
         return [_out(row) for row in uow.session.exec(stmt.order_by(col(HeartbeatMonitor.name)))]
 
 
+def delete_monitor(actor: Actor, monitor_id: int) -> None:
+    """Delete a monitor (TEAM_ADMIN). An incident it already opened stays open: someone is
+    looking at it, and deleting the monitor is not evidence that the source came back.
+
+    Raises:
+        HeartbeatNotFound, PermissionDenied.
+    """
+    with unit_of_work() as uow:
+        row = uow.session.get(HeartbeatMonitor, monitor_id)
+        if row is None:
+            raise HeartbeatNotFound(f"Heartbeat monitor {monitor_id} does not exist.")
+        access.authorize_service(uow.session, actor, row.service_id, TeamAction.EDIT)
+        audit.record(
+            uow, actor, "ingest.heartbeat.deleted", target_type="heartbeat", target_id=row.id,
+            target_label=row.name, diff={"before": {"service_id": row.service_id}},
+        )  # fmt: skip
+        uow.session.delete(row)
+
+
 def check_in(token: str) -> HeartbeatOut:
     """Record a check-in; resolves the missed-heartbeat incident if the monitor was down.
 

@@ -89,6 +89,22 @@ def test_unknown_check_in_token() -> None:
         heartbeats.check_in("nope")
 
 
+def test_a_deleted_monitor_no_longer_checks_in_or_fires() -> None:
+    service_id = make_service("Cron")
+    with time_machine.travel(T0, tick=False) as clock:
+        created = heartbeats.create_monitor(
+            ADMIN, HeartbeatCreate(name="gone", service_id=service_id, interval_seconds=60)
+        )
+        heartbeats.delete_monitor(ADMIN, created.monitor.id)
+        assert heartbeats.list_monitors(ADMIN, service_id) == []
+        with pytest.raises(HeartbeatNotFound):
+            heartbeats.check_in(token_of(created.check_in_url))
+        clock.shift(timedelta(hours=1))
+        assert heartbeats.check_heartbeats() == 0
+        with pytest.raises(HeartbeatNotFound):
+            heartbeats.delete_monitor(ADMIN, created.monitor.id)
+
+
 def test_maintenance_window_marks_incidents_but_stores_and_groups_alerts() -> None:
     created = make_integration()
     service_id = created.integration.service_id

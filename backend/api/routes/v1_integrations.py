@@ -133,6 +133,13 @@ async def create_heartbeat(actor: Writer, body: HeartbeatCreate) -> HeartbeatCre
     return await run_in_threadpool(heartbeats.create_monitor, actor, body)
 
 
+@router.delete("/heartbeats/{monitor_id}", status_code=204)
+async def delete_heartbeat(actor: Writer, monitor_id: int) -> Response:
+    """Delete a heartbeat monitor (an incident it opened stays open)."""
+    await run_in_threadpool(heartbeats.delete_monitor, actor, monitor_id)
+    return Response(status_code=204)
+
+
 @router.get("/maintenance-windows")
 async def list_windows(
     actor: Reader, service_id: int, include_past: bool = False
