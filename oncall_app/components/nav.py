@@ -34,6 +34,7 @@ SECTIONS: tuple[tuple[str, tuple[NavItem, ...]], ...] = (
         (
             NavItem("Services", "/services", "server"),
             NavItem("Integrations", "/integrations", "plug"),
+            NavItem("Routing rules", "/routing-rules", "route"),
             NavItem("Schedules", "/schedules", "calendar_days"),
             NavItem("Escalation policies", "/escalation", "list_ordered"),
             NavItem("Notifications", "/notifications", "bell_ring"),

@@ -1,5 +1,6 @@
 """/services: the catalogue (owner team, tags, links, search, create) and /services/[id]: one
-service with its dependencies, editable, and its upstream/downstream impact drawn in layers.
+service with its dependencies, editable, its upstream/downstream impact drawn in layers, and
+its heartbeat monitors and maintenance windows (``service_ops``).
 
 Buttons appear only when the service says the user may edit; the services check again and any
 refusal (a cycle, dependents on delete) is toasted with its detail.
@@ -15,6 +16,8 @@ from oncall_app.components.empty import empty_state, loading_row
 from oncall_app.components.form_card import confirm_delete, form_card
 from oncall_app.components.forms import NATIVE_SELECT, choice_option, error_of, field
 from oncall_app.layout import page
+from oncall_app.pages.service_ops import heartbeats_section, maintenance_section
+from oncall_app.state.service_ops import ServiceOpsState
 from oncall_app.state.services import GraphNode
 from oncall_app.state.services import ServiceDetailState as D
 from oncall_app.state.services import ServicesState as S
@@ -480,13 +483,17 @@ def _service() -> rx.Component:
         rx.cond(D.editing, _edit_form()),
         _dependencies(),
         _graph(),
+        heartbeats_section(),
+        maintenance_section(),
         spacing="3",
         width="100%",
         align="stretch",
     )
 
 
-@page("/services/[service_id]", "Service", on_load=[D.load], heading=D.heading)
+@page(
+    "/services/[service_id]", "Service", on_load=[D.load, ServiceOpsState.load], heading=D.heading
+)
 def service_detail_page() -> rx.Component:
     return rx.cond(
         ~D.loaded,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -31,3 +32,14 @@ def create_team(page: Page, name: str, org_tags: str = "", tech_tags: str = "") 
     form.locator("input[name=org_tags]").fill(org_tags)
     form.locator("input[name=tech_tags]").fill(tech_tags)
     form.get_by_role("button", name="Create team").click()
+
+
+def create_service(page: Page, base_url: str, team: str, name: str) -> None:
+    """On /services: create a service owned by ``team``; ends on its page."""
+    page.goto(f"{base_url}/services")
+    page.get_by_role("button", name="New service").click()
+    form = page.get_by_test_id("create-service-form")
+    form.locator("input[name=name]").fill(name)
+    form.locator("select[name=team_id]").select_option(label=team)
+    form.get_by_role("button", name="Create service").click()
+    page.wait_for_url(re.compile(r"/services/\d+"))

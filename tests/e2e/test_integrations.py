@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.helpers import create_team, new_page, sign_in
+from tests.e2e.helpers import create_service, create_team, new_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -40,16 +40,6 @@ def _signed_post(url: str, secret: str, payload: dict[str, object]) -> httpx2.Re
         },
         timeout=10,
     )
-
-
-def _create_service(page: Page, base_url: str, team: str, name: str) -> None:
-    page.goto(f"{base_url}/services")
-    page.get_by_role("button", name="New service").click()
-    form = page.get_by_test_id("create-service-form")
-    form.locator("input[name=name]").fill(name)
-    form.locator("select[name=team_id]").select_option(label=team)
-    form.get_by_role("button", name="Create service").click()
-    page.wait_for_url(re.compile(r"/services/\d+"))
 
 
 def _create_integration(page: Page, base_url: str, service: str, name: str) -> tuple[str, str]:
@@ -97,7 +87,7 @@ def test_generic_integration_alert_live_and_delivery_log(
     page.wait_for_url(f"{app.base_url}/teams**")
     create_team(page, team)
     expect(page.get_by_test_id("team-card").filter(has_text=team)).to_be_visible()
-    _create_service(page, app.base_url, team, service)
+    create_service(page, app.base_url, team, service)
     url, secret = _create_integration(page, app.base_url, service, name)
     assert url.startswith(f"{app.base_url}/api/v1/integrations/")
     assert url.endswith("/alerts")
