@@ -5,40 +5,14 @@ from __future__ import annotations
 
 import reflex as rx
 
+from oncall_app.components.shown_once import shown_once
 from oncall_app.state.schedules import FeedRow
 
 
 def feed_url_once(url: rx.Var[str], on_hide: rx.EventHandler) -> rx.Component:
     """The secret URL of a new feed, shown once, with a copy button."""
-    return rx.cond(
-        url != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("key_round")),
-            rx.vstack(
-                rx.text("Subscribe to this URL in your calendar. It is shown only once.", size="2"),
-                rx.hstack(
-                    rx.input(
-                        value=url,
-                        read_only=True,
-                        width="100%",
-                        custom_attrs={"data-testid": "feed-url"},
-                    ),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        "Copy",
-                        type="button",
-                        on_click=[rx.set_clipboard(url), rx.toast.info("Copied")],
-                    ),
-                    rx.button("Done", type="button", variant="soft", on_click=on_hide),
-                    width="100%",
-                    wrap="wrap",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            color_scheme="amber",
-            width="100%",
-        ),
+    return shown_once(
+        url, on_hide, "Subscribe to this URL in your calendar. It is shown only once.", "feed-url"
     )
 
 

@@ -6,6 +6,7 @@ import reflex as rx
 
 from oncall_app.components.form_card import confirm_delete, section
 from oncall_app.components.forms import error_of, field, form_error
+from oncall_app.components.shown_once import shown_once
 from oncall_app.state.service_ops import HeartbeatRow, ServiceOpsState, WindowRow
 from oncall_app.state.services import ServiceDetailState
 
@@ -15,43 +16,12 @@ HEARTBEAT_COLORS = {"up": "green", "down": "red", "pending": "gray"}
 
 
 def _check_in_url_once() -> rx.Component:
-    return rx.cond(
-        S.new_check_in_url != "",
-        rx.callout.root(
-            rx.callout.icon(rx.icon("key_round")),
-            rx.vstack(
-                rx.text(
-                    "Have the job GET or POST this URL when it runs. It is shown only once.",
-                    size="2",
-                ),
-                rx.hstack(
-                    rx.input(
-                        value=S.new_check_in_url,
-                        read_only=True,
-                        width="100%",
-                        custom_attrs={"data-testid": "check-in-url"},
-                    ),
-                    rx.button(
-                        rx.icon("copy", size=14),
-                        "Copy",
-                        type="button",
-                        on_click=[rx.set_clipboard(S.new_check_in_url), rx.toast.info("Copied")],
-                    ),
-                    rx.button("Done", type="button", variant="soft", on_click=S.hide_check_in_url),
-                    width="100%",
-                    wrap="wrap",
-                ),
-                rx.code_block(
-                    "curl -fsS -X POST " + S.new_check_in_url,
-                    language="bash",
-                    width="100%",
-                ),
-                spacing="2",
-                width="100%",
-            ),
-            color_scheme="amber",
-            width="100%",
-        ),
+    return shown_once(
+        S.new_check_in_url,
+        S.hide_check_in_url,
+        "Have the job GET or POST this URL when it runs. It is shown only once.",
+        "check-in-url",
+        rx.code_block("curl -fsS -X POST " + S.new_check_in_url, language="bash", width="100%"),
     )
 
 
