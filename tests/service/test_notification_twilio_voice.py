@@ -122,6 +122,7 @@ def test_twilio_places_the_exact_call(twilio: FakeTwilioCalls) -> None:
         "From": "+15550000",
         "MachineDetection": "DetectMessageEnd",
         "Timeout": "30",
+        "StatusCallback": "https://oncall.test/api/v1/webhooks/twilio/status?notification=42",
         "Twiml": (
             '<?xml version="1.0" encoding="UTF-8"?><Response>'
             '<Gather action="https://oncall.test/api/v1/webhooks/twilio/voice?notification=42" '

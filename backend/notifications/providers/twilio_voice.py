@@ -19,6 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from backend.core.settings import NotificationSettings, get_settings
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
+from backend.notifications.providers.twilio_sms import status_callback_url
 
 MENU = "Press 1 to acknowledge, 2 to hear the details, 9 to escalate."
 CLOSING = "No key was pressed. Open OnCall to respond. Goodbye."
@@ -61,6 +62,9 @@ class TwilioVoiceProvider:
     def send(self, message: OutgoingMessage) -> ProviderResult:
         base_url = self._base_url if self._base_url is not None else get_settings().base_url
         twiml = call_twiml(message.body, gather_url(base_url, message.notification_id))
+        extra: dict[str, str] = {}
+        if message.notification_id is not None:  # the call's final status (receipts.py)
+            extra["status_callback"] = status_callback_url(base_url, message.notification_id)
         try:
             call = self._client().calls.create(
                 to=message.to,
@@ -68,6 +72,7 @@ class TwilioVoiceProvider:
                 twiml=twiml,
                 machine_detection="DetectMessageEnd",
                 timeout=30,
+                **extra,
             )
         except TwilioRestException as exc:
             retryable = exc.status == 429 or exc.status >= 500
