@@ -23,10 +23,15 @@ test: ## Every check and test (the README's command)
 test-fast: ## Unit, service and API tests only
 	$(ENV) pytest tests/unit tests/service tests/api -q
 
+bench: ## Every benchmark on PostgreSQL + Redis + workers (ARGS=--quick for a smoke run)
+	@command -v wrk >/dev/null || { SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
+	$(ENV) python bench/run_all.py $(ARGS)
+
 migrate: ## Apply migrations
 	$(ENV) oncall db upgrade
 
 revision: ## New migration: make revision m="what changed"
 	$(ENV) alembic revision --autogenerate -m "$(m)"
 
-.PHONY: help install dev worker check test test-fast migrate revision
+.PHONY: help install dev worker check test test-fast bench migrate revision

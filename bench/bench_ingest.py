@@ -13,7 +13,12 @@ of ``--runs`` runs per cell, next to two ceilings measured in the same run at th
 concurrency: a trivial endpoint on the same server (GET /api/health/live, by wrk) and pgbench
 with one single-row INSERT per transaction on the same PostgreSQL.
 
-    .venv/bin/python bench/bench_ingest.py --workers 2 --runs 3
+    .venv/bin/python bench/bench_ingest.py --workers 2 --runs 3 [--json]
+
+The server, database and Redis come from ``bench/stack.py`` (shared with ``bench/run_all.py``,
+which calls :func:`run` on its own stack with worker processes running). With ``--json`` the
+last stdout line is one JSON object: ``name``, ``figures`` {metric: value}, ``targets``
+{metric: target} (the convention of every script in ``bench/``).
 
 Measured on the 2-core dev machine (2026-11-23, shared with other sessions' test runs; see
 docs/benchmarks.md), median of 3 x 10 s: ceilings 12,113 req/s (trivial) and 15,719 tps
@@ -35,70 +40,37 @@ import asyncio
 import hashlib
 import hmac
 import json
-import os
 import re
 import resource
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import psycopg
-from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PG = os.environ.get("ONCALL_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("ONCALL_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+from bench.stack import CORES, Stack, libpq  # noqa: E402  # after the path fix above
+
 REQUESTS = {1: 300, 16: 3000, 64: 4000}
 WRK_LUA = ROOT / "bench" / "ingest_wrk.lua"
-CORES = os.cpu_count() or 1
+TARGET_RATE = 1000.0  # committed alerts/s at concurrency 64 (issue 3)
+TARGET_PGBENCH_SHARE = 0.5  # of the pgbench ceiling at the same concurrency (issue 7)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def setup_integration() -> tuple[str, str]:
+    """A team, a service (no escalation policy: ingest only) and a generic integration, made
+    through the product's services in this process (``Stack.use_here`` first)."""
+    from tests.factories.ingest import make_integration
 
-
-def create_database() -> tuple[str, str]:
-    name = f"oncall_bench_{secrets.token_hex(4)}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, PG.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=test", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def prepare(env: dict[str, str]) -> tuple[str, str]:
-    """Migrate and create a team, a service and a generic integration; returns key, secret."""
-    script = """
-import json
-from alembic import command
-from backend.cli import alembic_config
-from tests.factories.ingest import make_integration
-command.upgrade(alembic_config(), "heads")
-created = make_integration()
-print(json.dumps({"key": created.integration.key, "secret": created.secret}))
-"""
-    out = subprocess.run(  # noqa: S603  # our own interpreter and code
-        [sys.executable, "-c", script],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    data = json.loads(out.stdout.strip().splitlines()[-1])
-    return data["key"], data["secret"]
+    created = make_integration()
+    return created.integration.key, created.secret
 
 
 def signed(secret: str, body: bytes) -> dict[str, str]:
@@ -207,7 +179,7 @@ def run_wrk_cell(
     if other:
         print(f"  warning: {other} responses were neither 202 nor 200")
     pattern = f"{run_id}-%" if scenario == "unique" else f"storm-{run_id}"
-    with psycopg.connect(db_url.replace("postgresql+psycopg", "postgresql")) as conn:
+    with psycopg.connect(libpq(db_url)) as conn:
         row = conn.execute("SELECT count(*) FROM alert WHERE dedup_key LIKE %s", (pattern,))
         stored = int(row.fetchone()[0])  # type: ignore[index]
     if stored < accepted:
@@ -216,37 +188,144 @@ def run_wrk_cell(
     return rate, float(match[4]), float(match[5]), accepted, client_share
 
 
-def ceiling_trivial(base: str, concurrency: int) -> float:
+def ceiling_trivial(base: str, concurrency: int, seconds: int = 5) -> float:
     """Requests/s of GET /api/health/live (no database) on the same server, by wrk."""
-    command = ["wrk", "-t1", f"-c{concurrency}", "-d5s", f"{base}/api/health/live"]
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", f"{base}/api/health/live"]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     return float(match[1]) if match else 0.0
 
 
-def ceiling_pgbench_once(db_name: str, concurrency: int, run: int) -> float:
+def ceiling_pgbench_once(db_name: str, concurrency: int, seconds: int = 5) -> float:
     """Transactions/s of one single-row INSERT per transaction (fsync per commit, like ours)."""
-    if run == 0:
-        with psycopg.connect(
-            f"host=127.0.0.1 user=postgres dbname={db_name}", autocommit=True
-        ) as c:
-            c.execute("CREATE TABLE bench_ceiling (id bigserial PRIMARY KEY, body text NOT NULL)")
+    with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={db_name}", autocommit=True) as c:
+        c.execute("CREATE TABLE IF NOT EXISTS bench_ceiling (id bigserial PRIMARY KEY, body text)")
     script = Path(f"/tmp/oncall_bench_{db_name}.sql")  # noqa: S108  # a throwaway bench file
     script.write_text("INSERT INTO bench_ceiling (body) VALUES ('x');\n")
     command = ["pgbench", "-h", "127.0.0.1", "-U", "postgres", "-n", "-f", str(script)]
-    command += ["-c", str(concurrency), "-j", "2", "-T", "10", db_name]
+    threads = min(2, concurrency)
+    command += ["-c", str(concurrency), "-j", str(threads), "-T", str(seconds), db_name]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout  # noqa: S603
     script.unlink()
     match = re.search(r"tps = ([\d.]+)", out)
     return float(match[1]) if match else 0.0
 
 
+def ceilings(
+    stack: Stack, levels: list[int], runs: int, seconds: int
+) -> dict[int, dict[str, float]]:
+    """Both ceilings at each concurrency, median of ``runs``: {conc: {trivial, pgbench}}."""
+    out: dict[int, dict[str, float]] = {}
+    for concurrency in levels:
+        trivial = statistics.median(
+            ceiling_trivial(stack.base, concurrency, seconds) for _ in range(runs)
+        )
+        pg = statistics.median(
+            ceiling_pgbench_once(stack.db_name, concurrency, seconds) for _ in range(runs)
+        )
+        out[concurrency] = {"trivial_rps": trivial, "pgbench_tps": pg}
+    return out
+
+
+def run(
+    stack: Stack,
+    *,
+    runs: int = 3,
+    seconds: int = 10,
+    levels: tuple[int, ...] = (1, 16, 64),
+    client: str = "wrk",
+    ceiling_seconds: int = 5,
+) -> dict[str, Any]:
+    """The ingest benchmark on ``stack`` (``use_here`` done); returns the JSON result."""
+    key, secret = setup_integration()
+    base = stack.base
+    path = f"/api/v1/integrations/{key}/alerts"
+    asyncio.run(run_cell(base + path, secret, "unique", 8, 200))  # warm-up
+    top = max(levels)
+    limits = ceilings(stack, list(levels), runs, ceiling_seconds)
+    print(f"ingest: granian --workers {stack.api_workers}, {CORES} cores, client {client},")
+    print(f"median of {runs} runs. Ceilings (trivial endpoint req/s, pgbench INSERT tps):")
+    for concurrency, values in limits.items():
+        print(
+            f"  c={concurrency:<3} trivial {values['trivial_rps']:>9,.0f}   "
+            f"pgbench {values['pgbench_tps']:>9,.0f}"
+        )
+    header = f"{'scenario':<10}{'conc':>5}{'alerts/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'accepted':>10}{'client':>8}{'/trivial':>10}{'/pgbench':>10}")
+    cells: list[dict[str, Any]] = []
+    figures: dict[str, float] = {}
+    figure_ceilings: dict[str, dict[str, float]] = {}
+    for scenario in ("unique", "identical"):
+        for concurrency in levels:
+            if client == "wrk":
+                results = [
+                    run_wrk_cell(base, path, secret, scenario, concurrency, seconds, stack.db_url)
+                    for _ in range(runs)
+                ]
+            else:
+                total = REQUESTS.get(concurrency, 2000)
+                results = [
+                    (*asyncio.run(run_cell(base + path, secret, scenario, concurrency, total)),
+                     float("nan"))
+                    for _ in range(runs)
+                ]  # fmt: skip
+            stack.check_alive()
+            rate = statistics.median(r[0] for r in results)
+            p50 = statistics.median(r[1] for r in results)
+            p99 = statistics.median(r[2] for r in results)
+            accepted = min(r[3] for r in results)
+            share = statistics.median(r[4] for r in results)
+            trivial = limits[concurrency]["trivial_rps"]
+            pg = limits[concurrency]["pgbench_tps"]
+            print(
+                f"{scenario:<10}{concurrency:>5}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}{accepted:>10}"
+                f"{share:>8.1%}{rate / trivial:>10.1%}{rate / pg:>10.1%}"
+            )
+            cells.append(
+                {
+                    "scenario": scenario,
+                    "concurrency": concurrency,
+                    "alerts_per_s": rate,
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                    "accepted_min": accepted,
+                    "client_cpu_share": share,
+                    "trivial_rps": trivial,
+                    "pgbench_tps": pg,
+                    "runs": [list(r) for r in results],
+                }
+            )
+            figures[f"{scenario}_c{concurrency}_alerts_per_s"] = rate
+            figures[f"{scenario}_c{concurrency}_p99_ms"] = p99
+            figure_ceilings[f"{scenario}_c{concurrency}_alerts_per_s"] = {
+                "trivial endpoint req/s": trivial,
+                "pgbench INSERT tps": pg,
+            }
+            if concurrency == top:
+                figures[f"{scenario}_c{top}_share_of_pgbench"] = rate / pg
+    return {
+        "name": "ingest",
+        "figures": figures,
+        "targets": {
+            f"unique_c{top}_alerts_per_s": f">= {TARGET_RATE:.0f}",
+            f"identical_c{top}_alerts_per_s": f">= {TARGET_RATE:.0f}",
+            f"unique_c{top}_share_of_pgbench": f">= {TARGET_PGBENCH_SHARE}",
+            f"identical_c{top}_share_of_pgbench": f">= {TARGET_PGBENCH_SHARE}",
+        },
+        "ceilings": figure_ceilings,
+        "ceilings_by_concurrency": {str(c): v for c, v in limits.items()},
+        "cells": cells,
+        "settings": {"runs": runs, "seconds": seconds, "client": client},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
+    parser.add_argument("--json", action="store_true", help="last line: the JSON result")
     parser.add_argument(
         "--client",
         choices=("wrk", "httpx"),
@@ -254,74 +333,12 @@ def main() -> None:
         help="wrk (pre-signed bodies, ~1 %% of a core) or the in-process httpx2 client",
     )
     args = parser.parse_args()
-    name, db_url = create_database()
-    env = {
-        **os.environ,
-        "ONCALL_DATABASE__URL": db_url,
-        "ONCALL_DATABASE__POOL_SIZE": "20",
-        "ONCALL_REDIS__URL": REDIS,
-        "ONCALL_SECRET_KEY": Fernet.generate_key().decode(),
-        "PYTHONPATH": str(ROOT),
-    }
-    port = free_port()
-    server = None
-    try:
-        key, secret = prepare(env)
-        granian = str(Path(sys.executable).with_name("granian"))
-        command = [granian, "--interface", "asgi", "--workers", str(args.workers)]
-        command += ["--host", "127.0.0.1", "--port", str(port), "--no-log"]
-        server = subprocess.Popen(  # noqa: S603  # our own interpreter and code
-            [*command, "bench.ingest_app:app"], env=env, cwd=ROOT
-        )
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx2.get(f"{base}/api/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.2)
-        path = f"/api/v1/integrations/{key}/alerts"
-        asyncio.run(run_cell(base + path, secret, "unique", 8, 200))  # warm-up
-        levels = [int(c) for c in args.concurrency.split(",")]
-        top = max(levels)
-        trivial = statistics.median(ceiling_trivial(base, top) for _ in range(args.runs))
-        pg = statistics.median(ceiling_pgbench_once(name, top, i) for i in range(args.runs))
-        print(f"granian --workers {args.workers}, PostgreSQL, {CORES} cores, client {args.client},")
-        print(f"median of {args.runs} runs. Ceilings at concurrency {top}:")
-        print(f"  trivial endpoint (GET /api/health/live, same server): {trivial:,.0f} req/s")
-        print(f"  pgbench, one single-row INSERT per transaction:      {pg:,.0f} tps")
-        header = f"{'scenario':<10}{'conc':>5}{'alerts/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
-        print(header + f"{'accepted':>10}{'client':>8}{'/trivial':>10}{'/pgbench':>10}")
-        for scenario in ("unique", "identical"):
-            for concurrency in levels:
-                if args.client == "wrk":
-                    runs = [
-                        run_wrk_cell(
-                            base, path, secret, scenario, concurrency, args.seconds, db_url
-                        )
-                        for _ in range(args.runs)
-                    ]
-                else:
-                    total = REQUESTS.get(concurrency, 2000)
-                    runs = [
-                        (*asyncio.run(run_cell(base + path, secret, scenario, concurrency, total)),
-                         float("nan"))
-                        for _ in range(args.runs)
-                    ]  # fmt: skip
-                rate = statistics.median(r[0] for r in runs)
-                p50 = statistics.median(r[1] for r in runs)
-                p99 = statistics.median(r[2] for r in runs)
-                ok = min(r[3] for r in runs)
-                client = statistics.median(r[4] for r in runs)
-                print(
-                    f"{scenario:<10}{concurrency:>5}{rate:>10.0f}{p50:>9.1f}{p99:>9.1f}{ok:>10}"
-                    f"{client:>8.1%}{rate / trivial:>10.1%}{rate / pg:>10.1%}"
-                )
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=10)
-        drop_database(name)
+    levels = tuple(int(c) for c in args.concurrency.split(","))
+    with Stack(api_workers=args.workers, with_workers=False) as stack:
+        stack.use_here()
+        result = run(stack, runs=args.runs, seconds=args.seconds, levels=levels, client=args.client)
+    if args.json:
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":

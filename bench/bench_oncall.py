@@ -2,12 +2,16 @@
 
 A 3-layer, 20-person schedule with 10 overrides in Europe/Berlin: a weekly follow-the-sun
 style primary, a daily weekday-business-hours layer and a weekend layer. Prints the median of
-several runs. A benchmark, not a test: run it with ``.venv/bin/python bench/bench_oncall.py``.
+several runs. A benchmark, not a test: run it with ``.venv/bin/python bench/bench_oncall.py``
+(``--runs N``; ``--json``: the last stdout line is one JSON object, ``name``, ``figures``
+{metric: value}, ``targets`` {metric: target}, as every script in ``bench/`` prints it).
 Targets (issue 4): >= 5,000 resolutions/s on one core; <= 50 ms for a month.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import random
 import statistics
 import time as timer
@@ -81,27 +85,44 @@ def bench_month() -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--json", action="store_true", help="last line: the JSON result")
+    args = parser.parse_args()
+    runs = args.runs
     schedule = build()
     rng = random.Random(4)
     span = int(timedelta(days=365).total_seconds())
     base = datetime(2025, 1, 1, tzinfo=UTC)
     instants = [base + timedelta(seconds=rng.randrange(span)) for _ in range(RESOLUTIONS)]
-    rates = [bench_resolutions(schedule, instants) for _ in range(RUNS)]
-    cold = [bench_cold(instants[:5_000]) for _ in range(RUNS)]
-    months = [bench_month() for _ in range(RUNS)]
+    rates = [bench_resolutions(schedule, instants) for _ in range(runs)]
+    cold = [bench_cold(instants[:5_000]) for _ in range(runs)]
+    months = [bench_month() for _ in range(runs)]
     print(
         "who-is-on-call, one schedule object reused: median "
         f"{statistics.median(rates):,.0f} resolutions/s "
-        f"over {RUNS} runs of {RESOLUTIONS:,} (target >= 5,000/s)"
+        f"over {runs} runs of {RESOLUTIONS:,} (target >= 5,000/s)"
     )
     print(
         f"who-is-on-call, schedule rebuilt per question: median "
-        f"{statistics.median(cold):,.0f} resolutions/s over {RUNS} runs of 5,000"
+        f"{statistics.median(cold):,.0f} resolutions/s over {runs} runs of 5,000"
     )
     print(
         f"month of final schedule: median {statistics.median(months):.2f} ms "
-        f"over {RUNS} runs of {MONTHS} months (target <= 50 ms)"
+        f"over {runs} runs of {MONTHS} months (target <= 50 ms)"
     )
+    if args.json:
+        result = {
+            "name": "oncall",
+            "figures": {
+                "resolutions_per_s": statistics.median(rates),
+                "cold_resolutions_per_s": statistics.median(cold),
+                "month_render_ms": statistics.median(months),
+            },
+            "targets": {"resolutions_per_s": ">= 5000", "month_render_ms": "<= 50"},
+            "settings": {"runs": runs, "resolutions": RESOLUTIONS, "months": MONTHS},
+        }
+        print(json.dumps(result))
 
 
 if __name__ == "__main__":
