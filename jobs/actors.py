@@ -7,6 +7,7 @@ from typing import Any
 import dramatiq
 
 from backend.audit import retention
+from backend.core.errors import ExternalServiceError
 from backend.core.jobs import JOB_QUEUES, JobName
 from backend.escalation import engine as escalation
 from backend.escalation import rearm
@@ -14,6 +15,7 @@ from backend.identity import sessions
 from backend.ingest import heartbeats, sns
 from backend.ingest import retention as ingest_retention
 from backend.notifications import dispatch as notifications
+from backend.notifications.providers import slack
 from backend.schedules import calendar_sync
 from jobs.broker import setup_broker
 
@@ -105,3 +107,19 @@ def deliver_notification(notification_id: int) -> None:
 def sweep_notifications() -> None:
     # No retries: the scheduler sends the next sweep within seconds anyway.
     notifications.sweep()
+
+
+@dramatiq.actor(
+    **_options(JobName.REFRESH_SLACK_MESSAGES),
+    max_retries=3,
+    min_backoff=5_000,
+    max_backoff=60_000,
+    time_limit=120_000,
+    # Only Slack being unreachable or rate-limiting is worth another try (re-rendering every
+    # page of the incident again is harmless: chat.update is idempotent).
+    retry_when=lambda retries, exc: (
+        retries < 3 and isinstance(exc, ExternalServiceError) and exc.retryable
+    ),
+)
+def refresh_slack_messages(incident_id: int) -> None:
+    slack.refresh_posted(int(incident_id))

@@ -31,6 +31,7 @@ class JobName(StrEnum):
     SWEEP_ESCALATIONS = "sweep_escalations"
     DELIVER_NOTIFICATION = "deliver_notification"
     SWEEP_NOTIFICATIONS = "sweep_notifications"
+    REFRESH_SLACK_MESSAGES = "refresh_slack_messages"
 
 
 JOB_QUEUES: dict[JobName, Queue] = {
@@ -48,6 +49,8 @@ JOB_QUEUES: dict[JobName, Queue] = {
     # Page deliveries and their sweeper: never behind bulk work.
     JobName.DELIVER_NOTIFICATION: Queue.PAGING,
     JobName.SWEEP_NOTIFICATIONS: Queue.PAGING,
+    # Posted Slack pages re-rendered after an incident changed: useful, not paging.
+    JobName.REFRESH_SLACK_MESSAGES: Queue.DEFAULT,
 }
 
 

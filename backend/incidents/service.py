@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -20,6 +21,8 @@ from backend.core import clock
 from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import DomainError, InvalidTransition, ValidationFailed
+from backend.core.jobs import JobName, enqueue
+from backend.core.settings import get_settings
 from backend.escalation import engine, rearm
 from backend.identity.models import User
 from backend.incidents import lifecycle, queries, timeline
@@ -43,7 +46,25 @@ from backend.teams import queries as team_queries
 from backend.teams.models import TeamRole
 from backend.teams.policy import ROLE_RANK
 
+log = structlog.get_logger(__name__)
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+
+
+def _refresh_chat_pages(uow: UnitOfWork, incident_id: int) -> None:
+    """After commit, have the incident's posted Slack pages re-rendered with its new status
+    (the REFRESH_SLACK_MESSAGES job), whichever channel changed it. Without a Slack bot token
+    there is nothing to refresh. A broker failure is only logged: the pages stay stale, the
+    incident itself is right."""
+    if not get_settings().notifications.slack_bot_token.get_secret_value():
+        return
+
+    def send() -> None:
+        try:
+            enqueue(JobName.REFRESH_SLACK_MESSAGES, incident_id=incident_id)
+        except Exception:  # committed already; a stale Slack page is not worth failing over
+            log.warning("slack_refresh_enqueue_failed", incident_id=incident_id, exc_info=True)
+
+    uow.after_commit(send)
 
 
 def _audit(uow: UnitOfWork, actor: Actor, verb: str, loaded: Loaded, diff: dict[str, Any]) -> None:
@@ -113,6 +134,7 @@ def _acknowledge(uow: UnitOfWork, actor: Actor, incident_id: int) -> Loaded:
     )
     _audit(uow, actor, "acknowledged", loaded, {"status": ["OPEN", "ACKNOWLEDGED"]})
     publish(uow, actor, "incidents.incident.acknowledged", loaded)
+    _refresh_chat_pages(uow, loaded.id)
     return loaded
 
 
@@ -137,6 +159,7 @@ def _resolve(uow: UnitOfWork, actor: Actor, incident_id: int, note: str) -> Load
     )
     _audit(uow, actor, "resolved", loaded, {"status": [before.value, "RESOLVED"]})
     publish(uow, actor, "incidents.incident.resolved", loaded)
+    _refresh_chat_pages(uow, loaded.id)
     return loaded
 
 
@@ -183,6 +206,7 @@ def close(actor: Actor, incident_id: int) -> IncidentDetail:
         )
         _audit(uow, actor, "closed", loaded, {"status": ["RESOLVED", "CLOSED"]})
         publish(uow, actor, "incidents.incident.closed", loaded)
+        _refresh_chat_pages(uow, loaded.id)
         return _detail(uow, actor, loaded)
 
 
@@ -219,6 +243,7 @@ def reopen(actor: Actor, incident_id: int) -> IncidentDetail:
         uow.session.refresh(loaded.incident)
         _audit(uow, actor, "reopened", loaded, {"status": ["RESOLVED", "OPEN"]})
         publish(uow, actor, "incidents.incident.reopened", loaded)
+        _refresh_chat_pages(uow, loaded.id)
         return _detail(uow, actor, loaded)
 
 

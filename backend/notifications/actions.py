@@ -1,4 +1,5 @@
-"""Acting on an incident from outside the app (NOTIF-05): Slack, SMS replies, e-mail links.
+"""Acting on an incident from outside the app (NOTIF-05): Slack, SMS replies, e-mail links,
+the voice call's keypad.
 
 Every channel ends here: the person is resolved to *our* user by the channel (a verified
 contact method, a magic link), then the incident commands of :mod:`backend.incidents.service`
@@ -29,7 +30,6 @@ from backend.notifications import magic_links
 from backend.notifications.action_models import Action
 from backend.notifications.magic_links import LinkState
 from backend.notifications.models import ChannelKind, ContactMethod, Notification
-from backend.notifications.providers import slack
 
 log = structlog.get_logger(__name__)
 
@@ -112,8 +112,32 @@ def act(actor: Actor, incident_id: int, action: Action) -> ActResult:
     except DomainError as exc:
         log.warning("remote_action_failed", incident_id=incident_id, error=exc.detail)
         return ActResult(Outcome.FAILED, f"Could not {action.value} {short}: {exc.detail}")
-    slack.update_posted(incident_id)  # the incident's Slack pages show the new status
     return ActResult(Outcome.DONE, f"Incident {short} {PAST[action]}.", incident_id)
+
+
+def escalate(actor: Actor, incident_id: int) -> ActResult:
+    """Fire the incident's pending escalation level now as ``actor`` (the voice menu's 9);
+    never raises a ``DomainError``."""
+    short = f"#{incident_id}"
+    try:
+        incidents.escalate_now(actor, incident_id)
+    except IncidentNotFound:
+        return ActResult(Outcome.NOT_FOUND, f"Incident {short} does not exist.")
+    except (PermissionDenied, Unauthenticated):
+        return ActResult(
+            Outcome.REFUSED,
+            f"Sorry, you may not escalate incident {short}: you are not a responder of the "
+            "team that owns it.",
+            incident_id,
+        )
+    except InvalidTransition as exc:
+        return ActResult(
+            Outcome.FAILED, f"Incident {short} was not escalated: {exc.detail}", incident_id
+        )
+    except DomainError as exc:
+        log.warning("remote_escalation_failed", incident_id=incident_id, error=exc.detail)
+        return ActResult(Outcome.FAILED, f"Could not escalate {short}: {exc.detail}")
+    return ActResult(Outcome.DONE, f"Incident {short} escalated to the next level.", incident_id)
 
 
 def use_magic_link(token: str) -> tuple[LinkState, ActResult | None]:

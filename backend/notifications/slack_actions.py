@@ -6,22 +6,20 @@ here runs in a worker thread (see ``backend/api/routes/remote_actions.py``). The
 our user through a *verified* Slack contact method with their Slack user id, or else through
 the e-mail of their Slack profile (``users.info``, scope ``users:read.email``) matching an
 account's e-mail. Results go back as ephemeral messages (``response_url``); pages posted for
-the incident are re-rendered with ``chat.update`` after every acknowledge or resolve.
+the incident are re-rendered with ``chat.update`` at once for the clicker, and by the
+REFRESH_SLACK_MESSAGES job that every incident status change enqueues, from any channel.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import anyio.to_thread
 import structlog
 from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
-from backend.core.events import DomainEvent
 from backend.core.settings import get_settings
 from backend.notifications import actions
 from backend.notifications.action_models import Action
@@ -34,14 +32,6 @@ USAGE = "Usage: /oncall ack <id> or /oncall resolve <id> (the id is the number a
 UNKNOWN_USER = (
     "Sorry, your Slack account is not linked to an OnCall user: add your Slack member id as a "
     "Slack contact method in OnCall and verify it, or use the same e-mail in both."
-)
-CHANGING_EVENTS = frozenset(
-    {
-        "incidents.incident.acknowledged",
-        "incidents.incident.resolved",
-        "incidents.incident.reopened",
-        "incidents.incident.closed",
-    }
 )
 
 
@@ -121,8 +111,10 @@ def perform(request: SlackRequest) -> ActResult:
     if actor is None:
         return ActResult(Outcome.REFUSED, UNKNOWN_USER)
     result = actions.act(actor, request.incident_id, request.action)
-    if result.outcome is Outcome.ALREADY:
-        refresh(request.incident_id)  # the page may be stale (DONE refreshed it in ``act``)
+    if result.outcome in (Outcome.DONE, Outcome.ALREADY):
+        # The clicker sees the page change at once (and a stale page is put right); the
+        # REFRESH_SLACK_MESSAGES job the change enqueued re-renders it again, harmlessly.
+        refresh(request.incident_id)
     return result
 
 
@@ -147,17 +139,6 @@ def perform_and_reply(request: SlackRequest) -> ActResult:
 def refresh(incident_id: int) -> int:
     """Re-render the incident's Slack pages (see ``providers.slack.update_posted``)."""
     return slack.update_posted(incident_id)
-
-
-async def follow(events: AsyncIterator[DomainEvent]) -> None:
-    """Keep Slack pages in step with incidents changed anywhere (web, API, other channels):
-    consume the domain events and refresh on acknowledge/resolve/reopen/close."""
-    async for event in events:
-        if event.name not in CHANGING_EVENTS:
-            continue
-        incident_id = event.payload.get("incident_id")
-        if isinstance(incident_id, int):
-            await anyio.to_thread.run_sync(refresh, incident_id)
 
 
 def _short(exc: Exception) -> str:

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
-import anyio
 import pytest
+from dramatiq import Message
+from dramatiq.brokers.stub import StubBroker
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 from sqlmodel import select
@@ -22,7 +23,8 @@ from sqlmodel import select
 from backend.api.routes import remote_actions
 from backend.audit.models import AuditEntry
 from backend.core.db import unit_of_work
-from backend.core.events import DomainEvent
+from backend.core.errors import ExternalServiceError
+from backend.core.jobs import JobName
 from backend.core.settings import get_settings
 from backend.incidents import service as incidents
 from backend.incidents.models import Incident, IncidentStatus
@@ -31,6 +33,7 @@ from backend.notifications.action_models import Action, SlackMessage
 from backend.notifications.dispatch import DeliverOutcome
 from backend.notifications.models import ChannelKind
 from backend.notifications.providers import OutgoingMessage, provider_for
+from backend.notifications.providers import slack as slack_provider
 from tests.factories.identity import actor_of
 from tests.factories.notifications import verified_method
 from tests.service.test_notifications import World, world  # world: the fixture, reused
@@ -495,25 +498,59 @@ def test_a_slow_action_is_answered_in_time_and_finishes_later(
 # --- pages follow the incident ---------------------------------------------------------------
 
 
-def test_pages_are_updated_when_the_incident_changes_elsewhere(
-    world: World, slack: FakeSlack
-) -> None:
+def refresh_jobs(broker: StubBroker) -> list[int]:
+    """Take the REFRESH_SLACK_MESSAGES jobs off the default queue: their incident ids."""
+    queue = broker.queues.get("default")
+    found: list[int] = []
+    while queue is not None and not queue.empty():
+        message = Message.decode(queue.get_nowait())
+        assert message.actor_name == JobName.REFRESH_SLACK_MESSAGES.value
+        found.append(int(message.kwargs["incident_id"]))
+    return found
+
+
+def test_pages_follow_status_changes_made_anywhere(world: World, slack: FakeSlack) -> None:
+    """The web app, the API, bulk and SMS all go through the incident commands, which enqueue
+    one refresh job after commit; the job (what the actor runs) re-renders every page."""
+    incident_id = page_on_slack(world, slack)
+    assert refresh_jobs(world.broker) == []
+    incidents.acknowledge(actor_of(world.crew.ben), incident_id)
+    assert slack.calls("/api/chat.update") == []  # nothing yet: the job does it
+    assert refresh_jobs(world.broker) == [incident_id]
+    assert slack_provider.refresh_posted(incident_id) == 1
+    (update,) = slack.calls("/api/chat.update")
+    assert update["json"] == {
+        "channel": CHANNEL,
+        "ts": TS,
+        "text": f"[ESC-L1][CRITICAL] #{incident_id} Disk full on db-1",
+        "blocks": expected_blocks(
+            incident_id, "acknowledged", f"Acknowledged by {world.crew.ben.email}", ("resolve",)
+        ),
+    }
+    incidents.resolve(actor_of(world.crew.ben), incident_id)
+    incidents.reopen(actor_of(world.crew.ben), incident_id)
+    assert refresh_jobs(world.broker) == [incident_id, incident_id]
+    slack_provider.refresh_posted(incident_id)
+    assert slack.calls("/api/chat.update")[-1]["json"]["blocks"] == expected_blocks(
+        incident_id, "open"
+    )
+
+
+def test_a_refresh_slack_cannot_take_now_is_retried(world: World, slack: FakeSlack) -> None:
     incident_id = page_on_slack(world, slack)
     incidents.acknowledge(actor_of(world.crew.ben), incident_id)
-    events = [
-        DomainEvent("incidents.incident.noted", {"incident_id": incident_id}),
-        DomainEvent("incidents.incident.acknowledged", {"incident_id": incident_id}),
-    ]
+    slack.fail = (429, {"ok": False, "error": "ratelimited"})
+    with pytest.raises(ExternalServiceError) as raised:
+        slack_provider.refresh_posted(incident_id)
+    assert raised.value.retryable is True
+    slack.fail = (200, {"ok": False, "error": "message_not_found"})  # deleted: not retried
+    assert slack_provider.refresh_posted(incident_id) == 0
 
-    async def stream() -> AsyncIterator[DomainEvent]:
-        for event in events:
-            yield event
 
-    anyio.run(slack_actions.follow, stream())
-    (update,) = slack.calls("/api/chat.update")
-    assert update["json"]["blocks"] == expected_blocks(
-        incident_id, "acknowledged", f"Acknowledged by {world.crew.ben.email}", ("resolve",)
-    )
+def test_without_a_slack_bot_no_refresh_is_queued(world: World) -> None:
+    incident_id = world.alert()
+    incidents.acknowledge(actor_of(world.crew.ben), incident_id)
+    assert refresh_jobs(world.broker) == []
 
 
 def test_pages_are_updated_when_acknowledged_from_an_e_mail_link(
@@ -529,6 +566,8 @@ def test_pages_are_updated_when_acknowledged_from_an_e_mail_link(
             base_url="http://localhost:3000",
         )
     assert client.post(url.removeprefix("http://localhost:3000")).status_code == 200
+    assert refresh_jobs(world.broker) == [incident_id]
+    slack_provider.refresh_posted(incident_id)
     (update,) = slack.calls("/api/chat.update")
     assert update["json"]["blocks"] == expected_blocks(
         incident_id, "acknowledged", f"Acknowledged by {world.crew.ann.email}", ("resolve",)

@@ -20,6 +20,7 @@ SAMPLE_KWARGS: dict[JobName, dict[str, object]] = {
     JobName.SYNC_CALENDAR: {"connection_id": 0},
     JobName.ESCALATE_STEP: {"incident_id": 0, "token": "0" * 32, "step": 0},
     JobName.DELIVER_NOTIFICATION: {"notification_id": 0},
+    JobName.REFRESH_SLACK_MESSAGES: {"incident_id": 0},
 }
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 
 from backend.catalog.models import Service
 from backend.core.db import unit_of_work
+from backend.core.errors import ExternalServiceError
 from backend.core.settings import NotificationSettings, get_settings
 from backend.escalation.models import PageRequest
 from backend.incidents.models import Incident
@@ -226,9 +227,30 @@ def _level(session: Session, row: SlackMessage) -> int:
 def update_posted(incident_id: int) -> int:
     """Re-render every Slack page of the incident (``chat.update``); how many were updated.
     Failures are logged, never raised: the incident has changed either way."""
+    return _update_all(incident_id)[0]
+
+
+def refresh_posted(incident_id: int) -> int:
+    """The REFRESH_SLACK_MESSAGES job: ``update_posted``, but when a page could not be updated
+    for a passing reason (rate limit, Slack or the network down) it raises, so the job runs
+    again later (every page is re-rendered again: ``chat.update`` is idempotent).
+
+    Raises:
+        ExternalServiceError: retryable, some page was not updated for a passing reason.
+    """
+    updated, retry = _update_all(incident_id)
+    if retry:
+        raise ExternalServiceError(
+            f"{retry} Slack page(s) of incident {incident_id} not updated", retryable=True
+        )
+    return updated
+
+
+def _update_all(incident_id: int) -> tuple[int, int]:
+    """(pages updated, pages that failed for a retryable reason)."""
     settings = get_settings()
     if not settings.notifications.slack_bot_token.get_secret_value():
-        return 0
+        return 0, 0
     with unit_of_work() as uow:
         rows = uow.session.scalars(
             select(SlackMessage)
@@ -241,13 +263,15 @@ def update_posted(incident_id: int) -> int:
             if current is not None:
                 posted.append((row.channel, row.ts, current))
     if not posted:
-        return 0
+        return 0, 0
     web = client(settings.notifications)
-    updated = 0
+    updated = retry = 0
     for channel, ts, current in posted:
         try:
             web.chat_update(channel=channel, ts=ts, text=current.text, blocks=blocks(current))
             updated += 1
         except (SlackClientError, OSError) as exc:
-            log.warning("slack_update_failed", incident_id=incident_id, error=failure(exc).summary)
-    return updated
+            result = failure(exc)
+            retry += int(result.retryable)
+            log.warning("slack_update_failed", incident_id=incident_id, error=result.summary)
+    return updated, retry
