@@ -12,8 +12,13 @@ from backend.core.db import unit_of_work
 from backend.core.errors import PermissionDenied
 from backend.core.settings import get_settings
 from backend.identity.models import User
-from backend.notifications import health
-from backend.notifications.models import DeliveryAttempt, Notification, OutboxMessage
+from backend.notifications import health, teams_webhook
+from backend.notifications.models import (
+    ChannelKind,
+    DeliveryAttempt,
+    Notification,
+    OutboxMessage,
+)
 from backend.notifications.schemas import (
     AttemptOut,
     NotificationOut,
@@ -22,6 +27,11 @@ from backend.notifications.schemas import (
 )
 
 MAX_LIMIT = 200
+
+
+def _shown(kind: ChannelKind, address: str) -> str:
+    """A Teams webhook URL is a credential: only its host is shown (ADR 0008)."""
+    return teams_webhook.mask(address) if kind is ChannelKind.TEAMS else address
 
 
 def list_notifications(
@@ -72,7 +82,7 @@ def list_notifications(
                 user_id=n.user_id,
                 user_name=name,
                 channel=n.channel,
-                address=n.address,
+                address=_shown(n.channel, n.address),
                 provider=n.provider,
                 status=n.status,
                 attempts=n.attempts,
@@ -99,7 +109,7 @@ def list_outbox(actor: Actor, *, to: str | None = None, limit: int = 100) -> lis
             OutboxMessageOut(
                 id=m.id or 0,
                 channel=m.channel,
-                to=m.to,
+                to=_shown(m.channel, m.to),
                 subject=m.subject,
                 body=m.body,
                 notification_id=m.notification_id,
