@@ -120,13 +120,22 @@ def _paged(db_url: str, ids: list[int]) -> dict[int, float]:
 
 
 def run_once(
-    stack: Stack, on_call: OnCall, pending: int, lead_s: float, window_s: float, stall_s: float
+    stack: Stack,
+    on_call: OnCall,
+    pending: int,
+    lead_s: float,
+    window_s: float,
+    stall_s: float,
+    profile: Path | None = None,
 ) -> dict[str, Any]:
+    """One seeded window; with ``profile`` (a file), py-spy samples the workers during it."""
     seeded_at = time.monotonic()
     dues = seed(on_call, pending, lead_s, window_s)
     seed_s = time.monotonic() - seeded_at
     ids = list(dues)
     time.sleep(max(0.0, min(dues.values()) - time.time()))
+    spy = stack.profile("worker", window_s, profile) if profile is not None else None
+    cpu_before = stack.cpu_seconds("worker")
     progress, last_change = -1, time.monotonic()
     while True:
         stack.check_alive()
@@ -139,12 +148,15 @@ def run_once(
         elif time.monotonic() - last_change > stall_s:
             break
         time.sleep(1.0)
+    if spy is not None:
+        spy.wait(timeout=window_s + 60)
     if len(paged) < len(ids):
         missing = sorted(set(ids) - set(paged))[:5]
         raise LostEscalation(
             f"{len(ids) - len(paged)} of {len(ids)} due escalation steps never paged "
             f"(e.g. incidents {missing})\nworker log tail:\n{stack.logs('worker')[-1500:]}"
         )
+    worker_cpu_ms = (stack.cpu_seconds("worker") - cpu_before) * 1000 / len(ids)
     lateness = [(paged[i] - dues[i]) * 1000 for i in ids]
     ran = sorted(paged.values())
     achieved = (len(ran) - 1) / (ran[-1] - ran[0]) if len(ran) > 1 and ran[-1] > ran[0] else 0.0
@@ -162,6 +174,8 @@ def run_once(
             "min": min(lateness),
         },
         "late_over_10s": sum(1 for x in lateness if x > 10_000),
+        # Each step and the delivery of the e-mail it plans, plus sweeps and polling.
+        "worker_cpu_ms_per_step": worker_cpu_ms,
     }
 
 
@@ -173,12 +187,16 @@ def run(
     window_s: float = 100.0,
     lead_s: float = 30.0,
     stall_s: float = 60.0,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """The escalation benchmark on ``stack`` (``use_here`` done); returns the JSON result."""
+    """The escalation benchmark on ``stack`` (``use_here`` done); returns the JSON result.
+
+    With ``profile_dir``, py-spy samples the workers during the first run's window."""
     on_call = make_on_call("escalation")
     results = []
-    for _ in range(runs):
-        results.append(run_once(stack, on_call, pending, lead_s, window_s, stall_s))
+    for n in range(runs):
+        prof = profile_dir / "escalation-worker.txt" if profile_dir and n == 0 else None
+        results.append(run_once(stack, on_call, pending, lead_s, window_s, stall_s, prof))
         r = results[-1]
         print(
             f"escalation: {pending:,} pending over {window_s:g} s: lateness p50 "
@@ -195,6 +213,9 @@ def run(
             "lateness_p99_ms": p99,
             "achieved_steps_per_s": statistics.median(r["achieved_steps_per_s"] for r in results),
             "required_steps_per_s": pending / window_s,
+            "worker_cpu_ms_per_step": statistics.median(
+                r["worker_cpu_ms_per_step"] for r in results
+            ),
         },
         "targets": {"lateness_p99_ms": f"<= {TARGET_P99_MS:.0f}"},
         "runs": results,
@@ -210,7 +231,10 @@ def main() -> None:
     parser.add_argument("--lead", type=float, default=30.0, help="seconds to seed before")
     parser.add_argument("--stall", type=float, default=60.0, help="give up after no progress")
     parser.add_argument("--json", action="store_true", help="last line: the JSON result")
+    parser.add_argument("--profile", type=Path, help="directory for py-spy collapsed stacks")
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     with Stack() as stack:
         stack.use_here()
         try:
@@ -221,6 +245,7 @@ def main() -> None:
                 window_s=args.window,
                 lead_s=args.lead,
                 stall_s=args.stall,
+                profile_dir=args.profile,
             )
         except LostEscalation as exc:
             print(f"FAILED: {exc}")

@@ -22,7 +22,7 @@ is a failure, not a figure).
 
     .venv/bin/python bench/run_all.py            # medians of 3 (5 for oncall); ~30 min
     .venv/bin/python bench/run_all.py --quick    # 1 run, short durations; a few minutes
-    .venv/bin/python bench/run_all.py --only paging,escalation
+    .venv/bin/python bench/run_all.py --only paging,escalation --profile /tmp/prof
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ FULL: dict[str, dict[str, Any]] = {
 QUICK: dict[str, dict[str, Any]] = {
     "ingest": {"runs": 1, "seconds": 3, "ceiling_seconds": 3},
     "oncall": {"runs": 1},
-    "paging": {"runs": 1, "seconds": 5.0, "burst_seconds": 2.0, "ceiling_seconds": 2.0},
+    "paging": {"runs": 1, "seconds": 3.0, "burst_seconds": 0.5, "ceiling_seconds": 2.0},
     "escalation": {"runs": 1, "pending": 2_000, "window_s": 20.0, "lead_s": 10.0},
 }
 
@@ -135,7 +135,7 @@ def browser_extra(script: Path, quick: bool) -> list[str]:
     return ["--quick"] if "--quick" in shown.stdout else []
 
 
-def run_all(only: tuple[str, ...], quick: bool) -> dict[str, Any]:
+def run_all(only: tuple[str, ...], quick: bool, profile: Path | None = None) -> dict[str, Any]:
     plan = QUICK if quick else FULL
     started = datetime.now(UTC)
     results: list[dict[str, Any]] = []
@@ -176,8 +176,11 @@ def run_all(only: tuple[str, ...], quick: bool) -> dict[str, Any]:
         script = ROOT / "bench" / "bench_oncall.py"
         runs = ["--runs", str(plan["oncall"]["runs"])]
         attempt("oncall", lambda: run_script(script, runs, 600))
-        attempt("paging", lambda: bench_paging.run(stack, **plan["paging"]))
-        attempt("escalation", lambda: bench_escalation.run(stack, **plan["escalation"]))
+        attempt("paging", lambda: bench_paging.run(stack, **plan["paging"], profile_dir=profile))
+        attempt(
+            "escalation",
+            lambda: bench_escalation.run(stack, **plan["escalation"], profile_dir=profile),
+        )
     browser = ROOT / "bench" / "bench_browser.py"
     if browser.exists():
         attempt("browser", lambda: run_script(browser, browser_extra(browser, quick), 1800))
@@ -312,12 +315,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1 run, short durations")
     parser.add_argument("--only", default=",".join(ALL), help=f"subset of {','.join(ALL)}")
     parser.add_argument("--no-docs", action="store_true", help="do not touch docs/benchmarks.md")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        help="directory: py-spy samples the API and workers during paging and escalation "
+        "(collapsed stacks; summarise with bench/profile_summary.py)",
+    )
     args = parser.parse_args()
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     only = tuple(n.strip() for n in args.only.split(",") if n.strip())
     unknown = set(only) - set(ALL)
     if unknown:
         parser.error(f"unknown benchmarks: {sorted(unknown)}")
-    report = run_all(only, args.quick)
+    report = run_all(only, args.quick, args.profile)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.fromisoformat(report["started_at"]).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"

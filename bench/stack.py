@@ -100,6 +100,9 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> Stack:
+        # SIGTERM (a CI timeout, `kill`) unwinds like Ctrl-C, so the database is dropped and
+        # the processes in their own sessions are stopped rather than left running.
+        signal.signal(signal.SIGTERM, _raise_interrupt)
         try:
             self.start()
         except BaseException:
@@ -175,6 +178,24 @@ class Stack:
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited ({process.returncode}):\n{self.logs(name)}")
 
+    def profile(self, name: str, seconds: float, out: Path) -> subprocess.Popen[bytes]:
+        """Start py-spy on stack process ``name`` and its children for ``seconds``; writes
+        collapsed stacks (``--format raw``, one "frame;frame;... count" line each) to ``out``.
+        Sampling is non-blocking, so the profiled processes keep their pace."""
+        pid = next(p.pid for n, p in self._processes if n == name)
+        command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--subprocesses"]
+        command += ["--duration", str(max(1, round(seconds))), "--rate", "100", "--nonblocking"]
+        command += ["--format", "raw", "--output", str(out)]
+        return subprocess.Popen(  # noqa: S603  # our own tool
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def cpu_seconds(self, name: str) -> float:
+        """User + system CPU seconds used so far by stack process ``name`` and its live
+        descendants (granian's and Dramatiq's worker processes), from /proc."""
+        root = next(p.pid for n, p in self._processes if n == name)
+        return process_tree_cpu(root)
+
     def logs(self, name: str) -> str:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace")[-4000:] if path.exists() else ""
@@ -236,6 +257,36 @@ class Stack:
             finally:
                 client.close()
             raise RuntimeError(f"the workers did not start:\n{self.logs('worker')}")
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of ``root`` and every live descendant (Linux /proc)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # The command name may hold spaces: split after its closing parenthesis.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # exited meanwhile
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(times.get(pid, 0.0) for pid in tree)
 
 
 # --- the machine -----------------------------------------------------------------------------
