@@ -28,10 +28,15 @@ bench: ## Every benchmark on PostgreSQL + Redis + workers (ARGS=--quick for a sm
 		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 	$(ENV) python bench/run_all.py $(ARGS)
 
+chaos: ## 10-minute soak at 200 alerts/s with random worker kills, then the books (docs/reliability.md)
+	$(ENV) ONCALL_SOAK_SECONDS=$${ONCALL_SOAK_SECONDS:-600} ONCALL_SOAK_RATE=$${ONCALL_SOAK_RATE:-200} \
+	  ONCALL_SOAK_API_WORKERS=$${ONCALL_SOAK_API_WORKERS:-2} \
+	  pytest tests/reliability/test_soak.py -q -s -o timeout=3600
+
 migrate: ## Apply migrations
 	$(ENV) oncall db upgrade
 
 revision: ## New migration: make revision m="what changed"
 	$(ENV) alembic revision --autogenerate -m "$(m)"
 
-.PHONY: help install dev worker check test test-fast bench migrate revision
+.PHONY: help install dev worker check test test-fast bench chaos migrate revision

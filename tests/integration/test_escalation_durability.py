@@ -13,12 +13,10 @@ its due time, and none after the acknowledgement.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -49,11 +47,10 @@ from tests.factories.escalation import make_policy
 from tests.factories.identity import actor_of
 from tests.factories.ingest import send_generic
 from tests.factories.schedules import Crew, make_crew
+from tests.support.workers import WORKER_START_TIMEOUT_S, Workers, wait_until
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKER_START_TIMEOUT_S = 60.0
 TIMEOUT_MINUTES = 2  # per level; two seconds each with the scaled minute
 
 
@@ -96,41 +93,6 @@ def broker(env: dict[str, str], stub_broker: StubBroker) -> Iterator[RedisBroker
         redis_broker.close()
 
 
-class Workers:
-    """Starts ``python -m dramatiq jobs.actors`` processes; kills what is left at the end."""
-
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self._env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
-        self._env.update(env, PYTHONUNBUFFERED="1")
-        self._log_dir = log_dir
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        log = (self._log_dir / f"worker{len(self.processes)}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "jobs.actors", "--processes", "1", "--threads", "2"],
-            cwd=ROOT, env=self._env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        log.close()
-        self.processes.append(process)
-        return process
-
-    def logs(self) -> str:
-        return "\n".join(
-            p.read_text(errors="replace")[-3000:] for p in sorted(self._log_dir.glob("worker*.log"))
-        )
-
-    def kill(self, process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, sig)
-        process.wait(timeout=30)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                self.kill(process, signal.SIGKILL)
-
-
 @pytest.fixture
 def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
     handle = Workers(env, tmp_path)
@@ -140,13 +102,7 @@ def workers(env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
         handle.stop_all()
 
 
-def _wait(what: str, timeout_s: float, check: Callable[[], bool], tick: Callable[[], None]) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
-        tick()
-        time.sleep(0.5)
+_wait = wait_until
 
 
 def _sweep() -> None:

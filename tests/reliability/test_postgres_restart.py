@@ -1,0 +1,133 @@
+"""PostgreSQL goes away under load and comes back (DESIGN.md: a 2xx means committed).
+
+The machine's PostgreSQL is shared, so it is never restarted: the API (granian, production
+settings) and a worker reach it through a TCP proxy of the test's own, which the test cuts
+(every connection closed at once, new ones refused) while senders are posting signed alerts,
+and restores a few seconds later. Senders behave like a monitoring tool: each alert has its
+own Idempotency-Key and is re-sent after any non-2xx answer until it is accepted.
+
+During the outage every answer is a 503 problem with Retry-After, never a 500; after it,
+nothing is half-written (each alert is stored once, with its incident, its timeline lines and
+its escalation, or not at all) and the books balance.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.reliability.conftest import Environment, make_paging
+from tests.support.api_server import ApiServer, post_alert
+from tests.support.books import Ledger, check_books, settle, settle_after_acks, sweep
+from tests.support.pg_proxy import PgProxy
+from tests.support.workers import WORKER_START_TIMEOUT_S, Workers, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
+
+SENDERS = 4
+ALERTS_PER_SENDER = 30
+OUTAGE_S = 3.0
+RESEND_PAUSE_S = 0.2  # a real sender waits Retry-After (5 s); shortened to keep the test short
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ApiServer]]:
+    servers: list[ApiServer] = []
+
+    def start(env: dict[str, str]) -> ApiServer:
+        servers.append(ApiServer(env, tmp_path))
+        servers[-1].start()
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+class Senders:
+    """Threads posting alerts, each re-sent with its Idempotency-Key until accepted."""
+
+    def __init__(self, base_url: str, send: Callable[[httpx2.Client, dict[str, str], str], int]):
+        self._base_url = base_url
+        self._send = send
+        self.lock = threading.Lock()
+        self.accepted = 0
+        self.unavailable: list[httpx2.Headers] = []
+        self.other: Counter[int] = Counter()
+        self.threads = [threading.Thread(target=self._run, args=(n,)) for n in range(SENDERS)]
+
+    def _run(self, sender: int) -> None:
+        with httpx2.Client(base_url=self._base_url, timeout=30) as client:
+            for n in range(ALERTS_PER_SENDER):
+                payload = {"title": f"alert {sender}/{n}", "dedup_key": f"k{n % 7}"}
+                key = uuid.uuid4().hex
+                while (status := self._send(client, payload, key)) // 100 != 2:
+                    time.sleep(RESEND_PAUSE_S)
+                with self.lock:
+                    self.accepted += 1
+                del status
+
+
+def test_webhooks_answer_503_during_a_postgres_outage_and_nothing_is_half_written(
+    configure: Callable[..., Environment],
+    workers_for: Callable[..., Workers],
+    api: Callable[[dict[str, str]], ApiServer],
+    migrated_pg_database: str,
+    redis_url: str,
+    redis_own_db: int,
+    pg_proxy: PgProxy,
+) -> None:
+    env = configure(migrated_pg_database, redis_url.rsplit("/", 1)[0], redis_own_db)
+    paging = make_paging()
+    through_proxy = {**env.values, "ONCALL_DATABASE__URL": pg_proxy.url_for(migrated_pg_database)}
+    workers = workers_for(through_proxy)
+    workers.start()
+    server = api(through_proxy)
+    ledger = Ledger()
+    answers: list[tuple[int, str, str]] = []  # (status, content type, retry-after)
+
+    def send(client: httpx2.Client, payload: dict[str, str], key: str) -> int:
+        response = post_alert(client, paging.integration, ledger, payload, key)
+        with senders.lock:
+            answers.append(
+                (
+                    response.status_code,
+                    response.headers.get("content-type", ""),
+                    response.headers.get("retry-after", ""),
+                )
+            )
+        return response.status_code
+
+    senders = Senders(server.base_url, send)
+    for thread in senders.threads:
+        thread.start()
+    wait_until("a third of the alerts to be accepted", 120, lambda: senders.accepted >= 40)
+    pg_proxy.cut()
+    time.sleep(OUTAGE_S)  # the outage itself, not a wait for a result
+    pg_proxy.restore()
+    for thread in senders.threads:
+        thread.join(timeout=300)
+        assert not thread.is_alive()
+
+    statuses = Counter(status for status, _, _ in answers)
+    assert set(statuses) <= {202, 503}, statuses
+    assert statuses[202] == SENDERS * ALERTS_PER_SENDER
+    assert statuses[503] >= 1, "the outage was not seen by any sender"
+    unavailable = {(ct, ra) for status, ct, ra in answers if status == 503}
+    assert unavailable == {("application/problem+json", "5")}
+
+    tick = lambda: (workers.check_alive(), sweep())  # noqa: E731
+    settle(ledger, "every incident paged after the outage", WORKER_START_TIMEOUT_S, tick)
+    for incident_id in ledger.incident_ids:
+        paging.acknowledge(incident_id)
+    settle_after_acks(ledger, 30, tick)
+    summary = check_books(ledger, [paging.integration.integration.id])
+    # One stored alert per alert sent, whatever the retries (Idempotency-Key).
+    assert summary.alerts == SENDERS * ALERTS_PER_SENDER
