@@ -33,6 +33,7 @@ from tests.factories.escalation import make_policy
 from tests.factories.identity import actor_of
 from tests.factories.notifications import verified_method
 from tests.factories.schedules import Crew, make_crew
+from tests.support.api_server import ApiServer
 from tests.support.databases import (
     closed_port,
     migrated_pg_database,
@@ -125,6 +126,21 @@ def workers_for(tmp_path: Path) -> Iterator[Callable[..., Workers]]:
     yield build
     for handle in made:
         handle.stop_all()
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Callable[..., ApiServer]]:
+    """``api(env, workers=1)``: the API served by granian with ``env``; stopped at the end."""
+    servers: list[ApiServer] = []
+
+    def start(env: dict[str, str], workers: int = 1) -> ApiServer:
+        servers.append(ApiServer(env, tmp_path, workers=workers))
+        servers[-1].start()
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
 
 
 @dataclass(frozen=True)

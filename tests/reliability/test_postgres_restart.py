@@ -17,8 +17,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -35,20 +34,6 @@ SENDERS = 4
 ALERTS_PER_SENDER = 30
 OUTAGE_S = 3.0
 RESEND_PAUSE_S = 0.2  # a real sender waits Retry-After (5 s); shortened to keep the test short
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ApiServer]]:
-    servers: list[ApiServer] = []
-
-    def start(env: dict[str, str]) -> ApiServer:
-        servers.append(ApiServer(env, tmp_path))
-        servers[-1].start()
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 class Senders:
@@ -78,7 +63,7 @@ class Senders:
 def test_webhooks_answer_503_during_a_postgres_outage_and_nothing_is_half_written(
     configure: Callable[..., Environment],
     workers_for: Callable[..., Workers],
-    api: Callable[[dict[str, str]], ApiServer],
+    api: Callable[..., ApiServer],
     migrated_pg_database: str,
     redis_url: str,
     redis_own_db: int,

@@ -12,8 +12,7 @@ database. Then the books.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -25,20 +24,6 @@ from tests.support.redis_server import RedisServer
 from tests.support.workers import WORKER_START_TIMEOUT_S, Workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ApiServer]]:
-    servers: list[ApiServer] = []
-
-    def start(env: dict[str, str]) -> ApiServer:
-        servers.append(ApiServer(env, tmp_path))
-        servers[-1].start()
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def _send(client: httpx2.Client, paging: Paging, ledger: Ledger, keys: list[str]) -> list[int]:
@@ -56,7 +41,7 @@ def _send(client: httpx2.Client, paging: Paging, ledger: Ledger, keys: list[str]
 def test_alerts_are_accepted_while_redis_is_down_and_pages_resume_after_its_restart(
     configure: Callable[..., Environment],
     workers_for: Callable[..., Workers],
-    api: Callable[[dict[str, str]], ApiServer],
+    api: Callable[..., ApiServer],
     migrated_pg_database: str,
     redis_server: RedisServer,
 ) -> None:

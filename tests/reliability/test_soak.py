@@ -18,8 +18,7 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -47,20 +46,6 @@ KILL_EVERY_S = (2.0, 6.0)  # a random pause in this range between two kills
 # A deadline for the backlog after the sender stops (pages of a long run may trail behind).
 SETTLE_S = WORKER_START_TIMEOUT_S + SOAK_SECONDS / 2
 rng = random.Random()  # chaos, not secrets
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], ApiServer]]:
-    servers: list[ApiServer] = []
-
-    def start(env: dict[str, str]) -> ApiServer:
-        servers.append(ApiServer(env, tmp_path, workers=API_WORKERS))
-        servers[-1].start()
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 class Load:
@@ -130,7 +115,7 @@ def _responders(paging: Paging) -> None:
 def test_soak_with_random_worker_kills_balances_the_books(
     configure: Callable[..., Environment],
     workers_for: Callable[..., Workers],
-    api: Callable[[dict[str, str]], ApiServer],
+    api: Callable[..., ApiServer],
     migrated_pg_database: str,
     redis_url: str,
     redis_own_db: int,
@@ -146,7 +131,7 @@ def test_soak_with_random_worker_kills_balances_the_books(
     workers = workers_for(env.values, threads=4)
     for _ in range(WORKER_PROCESSES):
         workers.start()
-    server = api(env.values)
+    server = api(env.values, workers=API_WORKERS)
     load = Load(server.base_url, paging)
     load.thread.start()
     kills = 0
