@@ -8,43 +8,19 @@ Without bun or chromium these tests skip loudly; under ``CI=true`` they fail ins
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx2
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
+from tests.e2e import app_server
+from tests.e2e.app_server import CHROMIUM_ARGS, Account
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-START_TIMEOUT_S = 300
-IDP_HOOK_SECRET = (
-    "e2e-idp-hook-secret-" + "x" * 16
-)  # the first production build compiles the frontend with bun
-
-
-@dataclass(frozen=True)
-class Account:
-    email: str
-    name: str
-    password: str
+IDP_HOOK_SECRET = "e2e-idp-hook-secret-" + "x" * 16
 
 
 @dataclass(frozen=True)
@@ -69,58 +45,18 @@ def _require(tool: str, hint: str) -> str:
     pytest.skip(f"SKIPPED LOUDLY: {message}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        [str(VENV_BIN / "oncall"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"`oncall {' '.join(args[:2])}` failed:\n{result.stderr[-3000:]}")
-    return result.stdout
+    try:
+        return app_server.cli(env, *args)
+    except app_server.AppError as exc:
+        pytest.fail(str(exc))
 
 
 def _break_glass(env: dict[str, str], email: str, name: str) -> Account:
-    out = _cli(env, "break-glass", "create", "--email", email, "--name", name)
-    match = re.search(r"password \(shown once\): (\S+)", out)
-    assert match, f"no password in CLI output: {out!r}"
-    return Account(email, name, match.group(1))
-
-
-def _wait_ready(base_url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx2.get(f"{base_url}/api/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(1)
-    pytest.fail(f"app not ready after {START_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    # The reflex CLI starts uvicorn and bun children: end the whole process group we created.
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    except ProcessLookupError:
-        return
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        return app_server.break_glass(env, email, name)
+    except app_server.AppError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -132,7 +68,7 @@ def running_app(
     work = tmp_path_factory.mktemp("e2e")
     screenshots = Path(os.environ.get("E2E_SCREENSHOT_DIR") or work / "screenshots")
     screenshots.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = app_server.free_port()
     base_url = f"http://localhost:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
     env |= {
@@ -156,27 +92,12 @@ def running_app(
 
     log = work / "app.log"
     started = time.monotonic()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "reflex"),
-                "run",
-                "--env",
-                "prod",
-                "--single-port",
-                "--frontend-port",
-                str(port),
-                "--backend-port",
-                str(port),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = app_server.start(env, port, log)
     try:
-        _wait_ready(base_url, proc, log)
+        try:
+            app_server.wait_ready(base_url, proc, log)
+        except app_server.AppError as exc:
+            pytest.fail(str(exc))
         reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
@@ -185,7 +106,7 @@ def running_app(
             )
         yield RunningApp(base_url, admin, bob, carol, dave, IDP_HOOK_SECRET, screenshots, log)
     finally:
-        _stop(proc)
+        app_server.stop(proc)
 
 
 @pytest.fixture(scope="session")
