@@ -32,6 +32,7 @@ from backend.notifications.models import (
     ProviderHealth,
     QuietHours,
 )
+from backend.notifications.vapid import VapidKey
 from backend.schedules.models import (
     CalendarConnection,
     CalendarFeed,
@@ -82,5 +83,6 @@ __all__ = [
     "TeamMembership",
     "User",
     "UserSession",
+    "VapidKey",
     "metadata",
 ]

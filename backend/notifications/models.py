@@ -17,6 +17,9 @@ from sqlmodel import Field, SQLModel
 from backend.core import clock
 from backend.core.db import StrEnumType, UTCDateTime
 
+# Room for a browser's PushSubscription JSON (web push); other addresses stay ≤ 320 (service).
+ADDRESS_LENGTH = 1024
+
 
 class ChannelKind(StrEnum):
     EMAIL = "email"
@@ -57,7 +60,7 @@ class ContactMethod(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     kind: ChannelKind = Field(sa_column=Column(StrEnumType(ChannelKind, 16), nullable=False))
-    address: str = Field(sa_column=Column(String(320), nullable=False))
+    address: str = Field(sa_column=Column(String(ADDRESS_LENGTH), nullable=False))
     label: str = Field(default="", max_length=80)
     verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # HMAC-SHA256 of the 6-digit code under the secret key; never the code itself.
@@ -128,7 +131,7 @@ class Notification(SQLModel, table=True):
     )
     channel: ChannelKind = Field(sa_column=Column(StrEnumType(ChannelKind, 16), nullable=False))
     # The address as planned (a removed method leaves its history readable).
-    address: str = Field(sa_column=Column(String(320), nullable=False))
+    address: str = Field(sa_column=Column(String(ADDRESS_LENGTH), nullable=False))
     step: int = Field(default=0)  # position of the rule step that planned it
     provider: str = Field(default="", max_length=32)
     status: NotificationStatus = Field(
@@ -173,7 +176,7 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel: ChannelKind = Field(sa_column=Column(StrEnumType(ChannelKind, 16), nullable=False))
-    to: str = Field(sa_column=Column(String(320), nullable=False, index=True))
+    to: str = Field(sa_column=Column(String(ADDRESS_LENGTH), nullable=False, index=True))
     subject: str = Field(default="", sa_column=Column(String(300), nullable=False))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
     notification_id: int | None = Field(default=None, index=True)
