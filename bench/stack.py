@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx2
 import psycopg
@@ -312,7 +313,8 @@ def machine() -> dict[str, object]:
         pg_version = str(row[0]) if row else "?"
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=5)
     try:
-        redis_version = str(client.info("server").get("redis_version", "?"))
+        server: Any = client.info("server")  # a dict from the synchronous client
+        redis_version = str(server.get("redis_version", "?"))
     finally:
         client.close()
     load = os.getloadavg()
