@@ -119,6 +119,16 @@ class RedisEventBus:
             # screens re-read on their next load. Losing a hint must not fail the command.
             log.warning("event_publish_failed", event_name=event.name, exc_info=True)
 
+    def publish_many(self, events: list[DomainEvent]) -> None:
+        """Publish ``events`` in order in one round trip (a pipeline, not a transaction)."""
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            for event in events:
+                pipe.publish(self._channel, event.to_json())
+            pipe.execute()
+        except redis.RedisError:
+            log.warning("event_publish_failed", event_name=events[0].name, exc_info=True)
+
     async def subscribe(self) -> AsyncIterator[DomainEvent]:
         client = aioredis.Redis.from_url(self._url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
@@ -151,6 +161,16 @@ def get_bus() -> EventBus:
             else:
                 _bus = InProcessEventBus()
         return _bus
+
+
+def publish_all(events: list[DomainEvent]) -> None:
+    """Publish ``events`` in order on the process-wide bus; one Redis round trip for all."""
+    bus = get_bus()
+    if isinstance(bus, RedisEventBus) and len(events) > 1:
+        bus.publish_many(events)
+        return
+    for event in events:
+        bus.publish(event)
 
 
 def set_bus(bus: EventBus | None) -> None:
