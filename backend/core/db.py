@@ -6,7 +6,7 @@ This is the only module that may branch on the database dialect.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -213,7 +213,62 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
     uow.run_after_commit()
 
 
+def call_atomically(
+    sql: str, params: Sequence[Any], engine: Engine | None = None
+) -> list[tuple[Any, ...]]:
+    """Run ONE statement as a transaction of its own (driver autocommit) and return its rows.
+
+    For a PostgreSQL function that does a whole command (ADR 0010): PostgreSQL runs a single
+    statement atomically, so this is one round trip where a unit of work costs BEGIN, each
+    statement and COMMIT. It has returned only once the statement has committed. Straight on
+    the pooled driver connection (no ORM, no SQLAlchemy result machinery: this is the ingest
+    hot path), no after-commit hooks: the caller runs its own after a successful return.
+    ``sql`` uses the driver's ``%s`` placeholders.
+
+    Raises:
+        ServiceUnavailable: the database could not be reached (maps to 503 + Retry-After).
+    """
+    eng = engine or get_engine()
+    try:
+        pooled = eng.raw_connection()  # the pool's checkout, pre-ping included
+    # The pool raises the driver's own error when it cannot (re)connect: not wrapped by
+    # SQLAlchemy (found by tests/reliability/test_postgres_restart.py: 500s instead of 503s).
+    except (OperationalError, InterfaceError, eng.dialect.loaded_dbapi.OperationalError) as exc:
+        raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+    driver: Any = pooled.driver_connection  # psycopg.Connection (checked out: never None)
+    cursor = None
+    try:
+        driver.autocommit = True
+        cursor = driver.cursor()
+        cursor.execute(sql, tuple(params))
+        rows = [tuple(row) for row in cursor.fetchall()]
+        cursor.close()
+        driver.autocommit = False
+        return rows
+    except eng.dialect.loaded_dbapi.Error as exc:
+        lost = (
+            driver.closed
+            or eng.dialect.is_disconnect(exc, pooled.dbapi_connection, cursor)
+            or any(marker in str(exc).lower() for marker in _CONNECTION_ERROR_MARKERS)
+        )
+        if lost:
+            pooled.invalidate(exc)
+            raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+        driver.autocommit = False  # idle again: the failed statement rolled itself back
+        raise
+    finally:
+        pooled.close()  # back to the pool
+
+
+_CONNECTION_ERROR_MARKERS = (
+    "connection",
+    "could not connect",
+    "server closed",
+    "terminating",
+    "timeout",
+)
+
+
 def _is_connection_error(exc: OperationalError | InterfaceError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else ""
-    markers = ("connection", "could not connect", "server closed", "terminating", "timeout")
-    return any(marker in text for marker in markers)
+    return any(marker in text for marker in _CONNECTION_ERROR_MARKERS)

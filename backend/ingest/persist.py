@@ -4,16 +4,17 @@ grouping, all in the caller's unit of work; events and jobs are registered for a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 from sqlmodel import select as orm_select
 
-from backend.core.db import UnitOfWork, insert_ignoring_conflict
-from backend.core.events import DomainEvent, get_bus
+from backend.core.db import UnitOfWork, insert_ignoring_conflict, unit_of_work
+from backend.core.events import DomainEvent, publish_all
 from backend.core.jobs import JobName, enqueue
 from backend.incidents.ingest_hooks import GroupingChanges, after_grouping
 from backend.ingest import grouping
@@ -38,6 +39,7 @@ _WINDOW = MaintenanceWindow.__table__  # type: ignore[attr-defined]  # set by SQ
 _rules: TTLCache[list[Rule]] = TTLCache()
 _maintenance: TTLCache[list[tuple[datetime, datetime]]] = TTLCache()
 _EVENT_ALERT_IDS = 50
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -82,14 +84,21 @@ def _insert_delivery(session: Session, d: DeliveryInput) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+def claim_key(d: DeliveryInput) -> str:
+    """The idempotency claim's key: the delivery's own id if it has one, else its content."""
+    if d.idempotency_key:
+        return f"id:{hashlib.sha256(d.idempotency_key.encode()).hexdigest()}"
+    return f"fp:{d.fingerprint}"
+
+
+def claim_expires(d: DeliveryInput) -> datetime:
+    return d.received_at + timedelta(seconds=d.integration.dedup_window_seconds)
+
+
 def _claim(session: Session, d: DeliveryInput, delivery_id: int) -> int | None:
     """Claim the delivery's idempotency key; the earlier delivery's id if it is still held."""
-    key = (
-        f"id:{hashlib.sha256(d.idempotency_key.encode()).hexdigest()}"
-        if d.idempotency_key
-        else f"fp:{d.fingerprint}"
-    )
-    expires = d.received_at + timedelta(seconds=d.integration.dedup_window_seconds)
+    key = claim_key(d)
+    expires = claim_expires(d)
     where = (_CLAIM.c.integration_id == d.integration.id, _CLAIM.c.key == key)
     for _ in range(3):
         row = insert_ignoring_conflict(
@@ -179,10 +188,33 @@ def _windows(session: Session, service_id: int, now: datetime) -> list[tuple[dat
     return [(r[0], r[1]) for r in session.execute(stmt)]
 
 
-def in_maintenance(session: Session, service_id: int, at: datetime) -> bool:
-    """Whether ``service_id`` is inside a maintenance window at ``at`` (cached a few seconds)."""
-    windows = _maintenance.get(str(service_id), lambda: _windows(session, service_id, at))
+def in_maintenance(session: Session | None, service_id: int, at: datetime) -> bool:
+    """Whether ``service_id`` is inside a maintenance window at ``at`` (cached a few seconds).
+    Without a session, a cache miss reads the windows in a short transaction of its own."""
+    windows = _maintenance.get(
+        str(service_id), lambda: _with_session(session, lambda s: _windows(s, service_id, at))
+    )
     return any(start <= at < end for start, end in windows)
+
+
+def route_of(session: Session | None, d: DeliveryInput, alert: NormalisedAlert) -> int:
+    """The service ``alert`` goes to (routing rules cached a few seconds). Without a session,
+    a cache miss reads the rules in a short transaction of its own."""
+    rules = _rules.get("rules", lambda: _with_session(session, _load_rules))
+    return route(
+        integration_id=d.integration.id,
+        integration_service_id=d.integration.service_id,
+        labels=alert.labels,
+        rules=rules,
+        triage_service_id=d.triage_service_id,
+    )
+
+
+def _with_session(session: Session | None, load: Callable[[Session], T]) -> T:
+    if session is not None:
+        return load(session)
+    with unit_of_work() as uow:
+        return load(uow.session)
 
 
 def _group(
@@ -192,14 +224,7 @@ def _group(
     alert: NormalisedAlert,
     ctx_list: list[grouping.GroupingContext],
 ) -> AlertOutcome:
-    rules = _rules.get("rules", lambda: _load_rules(session))
-    service_id = route(
-        integration_id=d.integration.id,
-        integration_service_id=d.integration.service_id,
-        labels=alert.labels,
-        rules=rules,
-        triage_service_id=d.triage_service_id,
-    )
+    service_id = route_of(session, d, alert)
     ctx = grouping.GroupingContext(
         service_id=service_id,
         received_at=d.received_at,
@@ -255,20 +280,37 @@ def _announce(
 ) -> None:
     after_grouping(
         uow,
-        GroupingChanges(
-            source_label=f"integration:{d.integration.name}",
-            opened=[i for c in contexts for i in c.opened],
-            resolved=[i for c in contexts for i in c.resolved],
-            acknowledged=[
-                o.incident_id for o in outcomes if o.outcome == "acknowledged" and o.incident_id
-            ],
-            alerts=[
-                (o.id, o.incident_id)
-                for o in outcomes
-                if o.outcome in ("new", "grouped") and o.id and o.incident_id
-            ],
-        ),
+        grouping_changes(d, outcomes, contexts),
     )
+    events = delivery_events(d, delivery_id, outcomes, contexts)
+    uow.after_commit(lambda: publish(events))
+
+
+def grouping_changes(
+    d: DeliveryInput, outcomes: list[AlertOutcome], contexts: list[grouping.GroupingContext]
+) -> GroupingChanges:
+    return GroupingChanges(
+        source_label=f"integration:{d.integration.name}",
+        opened=[i for c in contexts for i in c.opened],
+        resolved=[i for c in contexts for i in c.resolved],
+        acknowledged=[
+            o.incident_id for o in outcomes if o.outcome == "acknowledged" and o.incident_id
+        ],
+        alerts=[
+            (o.id, o.incident_id)
+            for o in outcomes
+            if o.outcome in ("new", "grouped") and o.id and o.incident_id
+        ],
+    )
+
+
+def delivery_events(
+    d: DeliveryInput,
+    delivery_id: int,
+    outcomes: list[AlertOutcome],
+    contexts: list[grouping.GroupingContext],
+) -> list[DomainEvent]:
+    """The domain events announcing an accepted delivery (published after commit)."""
     services = sorted({c.service_id for c in contexts})
     events = [
         DomainEvent(
@@ -301,14 +343,12 @@ def _announce(
                 )
                 for i in ids
             )
-    uow.after_commit(lambda: _publish(events))
+    return events
 
 
 def _confirm_later() -> None:
     enqueue(JobName.CONFIRM_SNS_SUBSCRIPTIONS)
 
 
-def _publish(events: list[DomainEvent]) -> None:
-    bus = get_bus()
-    for event in events:
-        bus.publish(event)
+def publish(events: list[DomainEvent]) -> None:
+    publish_all(events)

@@ -29,7 +29,7 @@ from backend.core.errors import (
 )
 from backend.core.logging import SECRET_KEY_PATTERN
 from backend.core.settings import get_settings
-from backend.ingest import auth, persist
+from backend.ingest import auth, persist, single_statement
 from backend.ingest.auth import IntegrationSnapshot
 from backend.ingest.errors import IntegrationNotFound
 from backend.ingest.models import IntegrationType
@@ -220,8 +220,11 @@ def _commit(checked: Checked, req: InboundRequest) -> IngestResult:
         body_truncated=len(checked.body) > get_settings().ingest.stored_body_bytes,
         triage_service_id=triage,
     )
-    with unit_of_work() as uow:
-        result = persist.store_delivery(uow, delivery)
+    if single_statement.applies(delivery):
+        result = single_statement.store(delivery)
+    else:
+        with unit_of_work() as uow:
+            result = persist.store_delivery(uow, delivery)
     log.debug(
         "ingest_delivery",
         integration_id=snapshot.id,
