@@ -14,7 +14,8 @@ processes and ``oncall scheduler``), then runs, in this order:
 A script run on its own prints, with ``--json``, one JSON object on its last stdout line:
 ``name``, ``figures`` {metric: value}, ``targets`` {metric: target}; optionally ``ceilings``
 {metric: {ceiling: value}}. A target is ``"<= N"`` / ``">= N"``, or a bare number: at most N
-for a metric named ``*_ms``, ``*_s``, ``*_bytes``, ``*_kb``, ``*_mb``, at least N otherwise.
+for a metric named ``*_ms``, ``*_s`` (not ``*_per_s``), ``*_bytes``, ``*_kb``, ``*_mb``, at
+least N otherwise.
 
 Writes ``bench/results/<UTC timestamp>.json`` and regenerates the section of
 ``docs/benchmarks.md`` between the ``bench:begin``/``bench:end`` markers (the hand-written
@@ -211,7 +212,7 @@ def run_all(only: tuple[str, ...], quick: bool, profile: Path | None = None) -> 
 def parse_target(metric: str, target: object) -> tuple[str, float]:
     """("<=" or ">=", bound) of a target as the scripts write it."""
     if isinstance(target, int | float):
-        at_most = metric.endswith(AT_MOST_SUFFIXES)
+        at_most = metric.endswith(AT_MOST_SUFFIXES) and not metric.endswith("_per_s")
         return ("<=" if at_most else ">="), float(target)
     text = str(target).strip()
     for op in ("<=", ">="):
