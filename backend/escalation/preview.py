@@ -16,6 +16,7 @@ from backend.core.errors import NotFound, ValidationFailed
 from backend.escalation import targets
 from backend.escalation.policy import exhausted_after, firings
 from backend.escalation.schemas import PagingPreview, PreviewPage, PreviewStep
+from backend.notifications.readiness import channel_list, missing_required
 from backend.notifications.service import unreachable_users, verified_channels
 from backend.teams import queries as team_queries
 
@@ -30,6 +31,25 @@ def _not_on_team(session: Session, service: Service, user_ids: list[int]) -> lis
         return []
     members = {m.user_id for m, _ in team_queries.members(session, service.team_id)}
     return [f"user {u} is not a member of the service's team" for u in user_ids if u not in members]
+
+
+def _cannot_be_on_call(
+    session: Session,
+    service: Service,
+    resolution: targets.Resolution,
+    unreachable: set[int],
+) -> list[str]:
+    """USER-03: members paged here who lack a verified method of a kind the team requires
+    (the unreachable ones have their own, stronger warning)."""
+    if service.team_id is None:
+        return []
+    gaps = missing_required(session, service.team_id, [r.user_id for r in resolution.recipients])
+    return [
+        f"{r.name} cannot be on call: the team requires a verified "
+        f"{channel_list(gaps[r.user_id])} method"
+        for r in resolution.recipients
+        if r.user_id in gaps and r.user_id not in unreachable
+    ]
 
 
 def preview_paging(actor: Actor, service_id: int, at: datetime | None = None) -> PagingPreview:
@@ -78,6 +98,7 @@ def preview_paging(actor: Actor, service_id: int, at: datetime | None = None) ->
                 for r in resolution.recipients
                 if r.user_id in unreachable
             ]
+            level_warnings += _cannot_be_on_call(session, service, resolution, unreachable)
             if not resolution.recipients:
                 level_warnings.append("this level pages nobody")
             warnings += [f"level {firing.level + 1}: {w}" for w in level_warnings]

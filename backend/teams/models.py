@@ -27,6 +27,11 @@ class Team(SQLModel, table=True):
     description: str = Field(default="", max_length=2000)
     org_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     tech_tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # USER-03: the contact-method kinds ("sms", "voice" …) a member needs verified to count
+    # as "can be on call"; the paging preview and /notifications warn about the gaps.
+    required_channels: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.notifications.models import ChannelKind
 from backend.teams.models import TeamRole
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9:_\-./]{0,62}$")
@@ -36,6 +37,8 @@ class TeamCreate(BaseModel):
     description: str = Field(default="", max_length=2000)
     org_tags: list[str] = Field(default_factory=list)
     tech_tags: list[str] = Field(default_factory=list)
+    # USER-03: kinds of contact method every member must have verified to be on call.
+    required_channels: list[ChannelKind] = Field(default_factory=list, max_length=8)
 
     _tags = field_validator("org_tags", "tech_tags")(_clean_tags)
 
@@ -47,6 +50,7 @@ class TeamUpdate(BaseModel):
     description: str | None = Field(default=None, max_length=2000)
     org_tags: list[str] | None = None
     tech_tags: list[str] | None = None
+    required_channels: list[ChannelKind] | None = Field(default=None, max_length=8)
 
     @field_validator("org_tags", "tech_tags")
     @classmethod
@@ -75,6 +79,7 @@ class TeamOut(BaseModel):
     description: str
     org_tags: list[str]
     tech_tags: list[str]
+    required_channels: list[str] = []
     member_count: int
     health_warnings: list[str]
     created_at: datetime

@@ -82,6 +82,7 @@ def _snapshot(team: Team) -> dict[str, Any]:
         "description": team.description,
         "org_tags": list(team.org_tags),
         "tech_tags": list(team.tech_tags),
+        "required_channels": list(team.required_channels),
     }
 
 
@@ -106,6 +107,7 @@ def create_team(actor: Actor, data: TeamCreate) -> TeamDetail:
             description=data.description,
             org_tags=data.org_tags,
             tech_tags=data.tech_tags,
+            required_channels=list(dict.fromkeys(c.value for c in data.required_channels)),
         )
         uow.session.add(team)
         _flush_unique(uow, data.name)
@@ -128,7 +130,7 @@ def create_team(actor: Actor, data: TeamCreate) -> TeamDetail:
 
 
 def update_team(actor: Actor, team_id: int, data: TeamUpdate) -> TeamDetail:
-    """Rename a team or change its description or tags (TEAM_ADMIN).
+    """Rename a team or change its description, tags or required channels (TEAM_ADMIN).
 
     Raises:
         TeamNotFound, PermissionDenied, TeamNameTaken.
@@ -136,7 +138,9 @@ def update_team(actor: Actor, team_id: int, data: TeamUpdate) -> TeamDetail:
     with unit_of_work() as uow:
         team = authorize(uow.session, actor, team_id, TeamAction.EDIT)
         before = _snapshot(team)
-        changes = data.model_dump(exclude_none=True)
+        changes = data.model_dump(exclude_none=True, mode="json")
+        if "required_channels" in changes:
+            changes["required_channels"] = list(dict.fromkeys(changes["required_channels"]))
         for key, value in changes.items():
             setattr(team, key, value)
         if "name" in changes:
@@ -348,6 +352,7 @@ def _out(team: Team, roles: list[TeamRole]) -> TeamOut:
         description=team.description,
         org_tags=list(team.org_tags),
         tech_tags=list(team.tech_tags),
+        required_channels=list(team.required_channels),
         member_count=len(roles),
         health_warnings=health_warnings(roles),
         created_at=team.created_at,

@@ -126,6 +126,16 @@ def _edit_form() -> rx.Component:
             rx.input(name="tech_tags", default_value=S.tech_tags.join(", "), size="3"),
             error_of(errs, "tech_tags"),
         ),
+        field(
+            "Required contact methods (members need them verified to be on call)",
+            rx.input(
+                name="required_channels",
+                default_value=S.required_channels.join(", "),
+                placeholder="sms, voice",
+                size="3",
+            ),
+            error_of(errs, "required_channels"),
+        ),
         errors=errs,
         submit="Save",
         on_submit=S.save,
@@ -177,6 +187,16 @@ def _team() -> rx.Component:
             tag_badges(S.tech_tags, "cyan"),
             wrap="wrap",
             spacing="1",
+        ),
+        rx.cond(
+            S.required_channels.length() > 0,
+            rx.text(
+                "Members need a verified " + S.required_channels.join(", ") + " method to be "
+                "on call.",
+                size="2",
+                color=rx.color("gray", 11),
+                custom_attrs={"data-testid": "required-channels"},
+            ),
         ),
         _actions(),
         rx.cond(S.editing, _edit_form()),

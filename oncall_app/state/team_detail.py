@@ -37,6 +37,7 @@ class TeamDetailState(SessionState):
     description: str = ""
     org_tags: list[str] = []
     tech_tags: list[str] = []
+    required_channels: list[str] = []  # USER-03: kinds a member needs verified to be on call
     health_warnings: list[str] = []
     members: list[MemberOut] = []
     my_role: str = ""
@@ -77,6 +78,7 @@ class TeamDetailState(SessionState):
         self.description = detail.description
         self.org_tags = detail.org_tags
         self.tech_tags = detail.tech_tags
+        self.required_channels = detail.required_channels
         self.health_warnings = detail.health_warnings
         self.members = detail.members
         self.my_role = detail.my_role.value if detail.my_role else ""
@@ -139,6 +141,7 @@ class TeamDetailState(SessionState):
             "description": str(form.get("description", "")),
             "org_tags": split_tags(str(form.get("org_tags", ""))),
             "tech_tags": split_tags(str(form.get("tech_tags", ""))),
+            "required_channels": split_tags(str(form.get("required_channels", ""))),
         }
         try:
             data = parse(TeamUpdate, raw)

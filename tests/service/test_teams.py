@@ -135,6 +135,7 @@ def test_create_writes_audit_row_and_publishes_event_after_commit() -> None:
             "description": "",
             "org_tags": ["org:eng"],
             "tech_tags": ["elastic"],
+            "required_channels": [],
         }
     }
 
