@@ -294,6 +294,8 @@ def run(
             key: sum(r["counts"][key] for r in results)
             for key in ("sent", "accepted", "stored", "grouped", "paged", "attempted")
         }
+        # Not accepted (any non-202 answer, or no answer): not lost, but not taken either.
+        totals["refused"] = sum(sum(r["refused"].values()) for r in results)
         details[name] = {"rate": rate, "seconds": duration, "totals": totals, "runs": results}
         print(
             f"paging {name}: p50 {p50:,.0f} ms, p99 {p99:,.0f} ms (alert received -> first "

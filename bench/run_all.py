@@ -22,7 +22,7 @@ Writes ``bench/results/<UTC timestamp>.json`` and regenerates the section of
 analysis outside them is kept). Exits 1 if any benchmark failed (a lost alert or escalation
 is a failure, not a figure).
 
-    .venv/bin/python bench/run_all.py            # medians of 3 (5 for oncall); ~30 min
+    .venv/bin/python bench/run_all.py            # medians of 3 (5 for oncall); ~45 min
     .venv/bin/python bench/run_all.py --quick    # 1 run, short durations; a few minutes
     .venv/bin/python bench/run_all.py --only paging,escalation --profile /tmp/prof
     .venv/bin/python bench/run_all.py --render bench/results/<file>.json   # docs only
@@ -302,11 +302,13 @@ def render(report: dict[str, Any], results_file: str) -> str:
 def _paging_books(result: dict[str, Any]) -> list[str]:
     lines = [
         "Books (all runs): every accepted alert was stored, grouped, paged and attempted, "
-        "or the benchmark failed above. Split of the latency (medians of the runs' p50/p99):",
+        "or the benchmark failed above (refused = answered other than 202, or not at all: "
+        "never accepted, so not lost, but a sender would retry them). Split of the latency "
+        "(medians of the runs' p50/p99):",
         "",
-        "| scenario | sent | accepted | stored | grouped | paged | attempted | received -> "
-        "page p50/p99 ms | page -> attempt p50/p99 ms | HTTP answer p50/p99 ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | sent | refused | accepted | stored | grouped | paged | attempted | "
+        "received -> page p50/p99 ms | page -> attempt p50/p99 ms | HTTP answer p50/p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, detail in result.get("scenarios", {}).items():
         t = detail["totals"]
@@ -318,7 +320,8 @@ def _paging_books(result: dict[str, Any]) -> list[str]:
             return f"{_fmt(p50)} / {_fmt(p99)}"
 
         lines.append(
-            f"| {name} | {t['sent']} | {t['accepted']} | {t['stored']} | {t['grouped']} | "
+            f"| {name} | {t['sent']} | {t.get('refused', 0)} | {t['accepted']} | {t['stored']} | "
+            f"{t['grouped']} | "
             f"{t['paged']} | {t['attempted']} | {pair('received_to_page_ms')} | "
             f"{pair('page_to_attempt_ms')} | {pair('http_response_ms')} |"
         )
