@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import subprocess
 import sys
 import time
@@ -129,8 +130,10 @@ def last_json_line(output: str) -> dict[str, Any]:
 def run_script(script: Path, extra: list[str], timeout_s: float) -> dict[str, Any]:
     """A benchmark in its own process; its last stdout line is its JSON result."""
     command = [sys.executable, str(script), "--json", *extra]
+    # Not the shared stack's settings (use_here put them in this process's environment).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCALL_")}
     done = subprocess.run(  # noqa: S603  # our own interpreter and scripts
-        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
     sys.stdout.write(done.stdout[-3000:])
     if done.returncode != 0:
@@ -175,6 +178,28 @@ def run_all(only: tuple[str, ...], quick: bool, profile: Path | None = None) -> 
         result["elapsed_s"] = round(time.monotonic() - began, 1)
         results.append(result)
 
+    if set(only) & {"ingest", "oncall", "paging", "escalation"}:
+        _on_shared_stack(plan, attempt, report, profile)
+    # On a stack of its own without workers: it runs the jobs itself, one at a time.
+    cpu_script = ROOT / "bench" / "paging_cpu.py"
+    count = ["--count", str(plan["paging_cpu"]["count"])]
+    attempt("paging_cpu", lambda: run_script(cpu_script, count, 900))
+    browser = ROOT / "bench" / "bench_browser.py"
+    if browser.exists():
+        attempt("browser", lambda: run_script(browser, browser_extra(browser, quick), 1800))
+    elif "browser" in only:
+        print("\n=== browser === skipped: bench/bench_browser.py is not there yet")
+    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    return report
+
+
+def _on_shared_stack(
+    plan: dict[str, dict[str, Any]],
+    attempt: Callable[[str, Callable[[], dict[str, Any]]], None],
+    report: dict[str, Any],
+    profile: Path | None,
+) -> None:
+    """Ingest, who-is-on-call, paging and escalation on one production stack."""
     with Stack() as stack:
         stack.use_here()
         report["stack"] = {
@@ -193,17 +218,6 @@ def run_all(only: tuple[str, ...], quick: bool, profile: Path | None = None) -> 
             "escalation",
             lambda: bench_escalation.run(stack, **plan["escalation"], profile_dir=profile),
         )
-    # On a stack of its own without workers: it runs the jobs itself, one at a time.
-    cpu_script = ROOT / "bench" / "paging_cpu.py"
-    count = ["--count", str(plan["paging_cpu"]["count"])]
-    attempt("paging_cpu", lambda: run_script(cpu_script, count, 900))
-    browser = ROOT / "bench" / "bench_browser.py"
-    if browser.exists():
-        attempt("browser", lambda: run_script(browser, browser_extra(browser, quick), 1800))
-    elif "browser" in only:
-        print("\n=== browser === skipped: bench/bench_browser.py is not there yet")
-    report["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-    return report
 
 
 # --- reporting -------------------------------------------------------------------------------
