@@ -2,9 +2,9 @@
 restarted, incidents acknowledged and resolved as they come; then the books.
 
 ``ONCALL_SOAK_SECONDS`` (default 30) and ``ONCALL_SOAK_RATE`` (alerts/s, default 20: what this
-shared 2-core machine sustains beside the rest of the suite) size it; ``make chaos`` runs 10
-minutes at 200/s. The rate is a target for the sender, not an assertion: the test prints what
-was achieved. Alerts use 40 dedup keys, so most join an open incident and resolved keys open new
+shared 2-core machine sustains beside the rest of the suite) size it; ``ONCALL_SOAK_SEED``
+replays the chaos of a printed run; ``make chaos`` runs 10 minutes at 200/s. The rate is a
+target for the sender, not an assertion: the test prints what was achieved. Alerts use 40 dedup keys, so most join an open incident and resolved keys open new
 ones; every alert has its own Idempotency-Key. Every answer must be a 202.
 """
 
@@ -45,7 +45,10 @@ KEYS = 40
 KILL_EVERY_S = (2.0, 6.0)  # a random pause in this range between two kills
 # A deadline for the backlog after the sender stops (pages of a long run may trail behind).
 SETTLE_S = WORKER_START_TIMEOUT_S + SOAK_SECONDS / 2
-rng = random.Random()  # chaos, not secrets
+# Which workers die when, and which incidents are acknowledged: printed, and replayable with
+# ONCALL_SOAK_SEED (the timing of a loaded machine still differs from run to run).
+SEED = int(os.environ.get("ONCALL_SOAK_SEED", str(random.SystemRandom().randrange(2**32))))
+rng = random.Random(SEED)  # chaos, not secrets
 
 
 class Load:
@@ -164,7 +167,7 @@ def test_soak_with_random_worker_kills_balances_the_books(
     settle_after_acks(ledger, SETTLE_S, tick)
     summary = check_books(ledger, [paging.integration.integration.id])
     print(  # noqa: T201  # the figures of the run, for make chaos
-        f"\nsoak: {load.sent} alerts in {load.elapsed_s:.0f} s "
+        f"\nsoak (seed {SEED}): {load.sent} alerts in {load.elapsed_s:.0f} s "
         f"({load.sent / load.elapsed_s:.1f}/s, target {SOAK_RATE:.0f}/s), {kills} worker kills; "
         f"{summary.incidents} incidents, {summary.pages} pages, "
         f"{summary.notifications} notifications, {summary.lost_claims} claims lost to kills, "
