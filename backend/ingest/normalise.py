@@ -113,12 +113,22 @@ def pick(data: Mapping[str, Any], *names: str) -> Any:
     return None
 
 
+# NUL (PostgreSQL text refuses it) and lone surrogates (JSON's "\ud800" decodes to one; it
+# cannot be encoded as UTF-8, so no database driver can send it).
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` with the characters no database column can hold replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value)
+
+
 def text(value: Any, limit: int) -> str:
     """A string of at most ``limit`` characters from a scalar (other types become "")."""
     if isinstance(value, bool) or value is None:
         return "" if value is None else str(value).lower()
     if isinstance(value, str | int | float):
-        return str(value).strip()[:limit]
+        return storable(str(value)).strip()[:limit]
     return ""
 
 
@@ -137,10 +147,10 @@ def labels_from(value: Any) -> dict[str, str]:
         return {}
     labels: dict[str, str] = {}
     for key, raw in pairs:
-        name = str(key).strip()[:128]
+        name = storable(str(key)).strip()[:128]
         if name and len(labels) < MAX_LABELS:
-            labels[name] = raw if isinstance(raw, str) else json.dumps(raw, default=str)
-            labels[name] = labels[name][:MAX_LABEL_VALUE]
+            value = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+            labels[name] = storable(value)[:MAX_LABEL_VALUE]
     return labels
 
 
@@ -150,12 +160,12 @@ def links_from(value: Any) -> list[dict[str, str]]:
     links: list[dict[str, str]] = []
     for item in items:
         if isinstance(item, str) and item.startswith(("http://", "https://")):
-            links.append({"href": item[:2000], "text": ""})
+            links.append({"href": storable(item)[:2000], "text": ""})
         elif isinstance(item, Mapping):
             href = pick(item, "href", "url", "link")
             if isinstance(href, str) and href.startswith(("http://", "https://")):
                 label = text(pick(item, "text", "title", "name", "alt"), 200)
-                links.append({"href": href[:2000], "text": label})
+                links.append({"href": storable(href)[:2000], "text": label})
     return links[:MAX_LINKS]
 
 
@@ -189,7 +199,10 @@ def parse_timestamp(value: Any) -> datetime | None:
             parsed = parsed.replace(tzinfo=UTC)
     if parsed is None or parsed < _EARLIEST:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # year 9999 with a negative offset is past datetime.max in UTC
+        return None
 
 
 def first_timestamp(
@@ -241,7 +254,7 @@ def build_alert(
         title=clean_title,
         action=action,
         severity=severity if isinstance(severity, Severity) else normalise_severity(severity),
-        description=description[:MAX_DESCRIPTION] if isinstance(description, str) else "",
+        description=storable(description)[:MAX_DESCRIPTION] if isinstance(description, str) else "",
         source=clean_source,
         dedup_key=dedup_key_for(dedup_key, title=clean_title, source=clean_source, labels=labels),
         labels=labels,

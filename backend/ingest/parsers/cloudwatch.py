@@ -25,7 +25,7 @@ from backend.ingest.normalise import (
     links_from,
     text,
 )
-from backend.ingest.parsers.common import invalid, require_object
+from backend.ingest.parsers.common import invalid, is_shallow, require_object
 
 # Only AWS's own SNS endpoints may be fetched to confirm a subscription.
 SUBSCRIBE_URL = re.compile(r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\?", re.ASCII)
@@ -75,8 +75,10 @@ def _notification(envelope: Mapping[str, Any], ctx: ParseContext) -> ParsedDeliv
     delivery_id = text(envelope.get("MessageId"), 200) or None
     try:
         alarm = json.loads(message) if isinstance(message, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
         alarm = None
+    if not is_shallow(alarm):
+        alarm = None  # kept as the plain message text below, never dropped
     if isinstance(alarm, Mapping) and "AlarmName" in alarm:
         if str(alarm.get("NewStateValue") or "").lower() not in _STATES:
             state = text(alarm.get("NewStateValue"), 40)

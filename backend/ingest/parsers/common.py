@@ -2,24 +2,56 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backend.core.errors import FieldError, ValidationFailed
 
+# Real payloads nest a handful of levels. Far deeper ones would blow the stack later (hashing
+# or storing the raw payload as JSON), so they are refused here, before anything recurses.
+MAX_DEPTH = 64
+
 
 def require_object(body: Any) -> Mapping[str, Any]:
-    """The body as a JSON object.
+    """The body as a JSON object nested at most MAX_DEPTH levels.
 
     Raises:
-        ValidationFailed: the body is an array, a string or another scalar.
+        ValidationFailed: the body is an array, a string or another scalar, or nests deeper.
     """
     if not isinstance(body, Mapping):
         raise ValidationFailed(
             "The body must be a JSON object.",
             errors=[FieldError(("body",), "must be a JSON object", "type_error")],
         )
+    require_shallow(body)
     return body
+
+
+def require_shallow(value: Any) -> None:
+    """Refuse a JSON value nested deeper than MAX_DEPTH.
+
+    Raises:
+        ValidationFailed: it nests deeper.
+    """
+    if not is_shallow(value):
+        raise invalid(((), f"nested deeper than {MAX_DEPTH} levels"))
+
+
+def is_shallow(value: Any) -> bool:
+    """Whether a JSON value nests at most MAX_DEPTH arrays/objects (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Iterable[Any] = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def invalid(*errors: tuple[tuple[str | int, ...], str]) -> ValidationFailed:

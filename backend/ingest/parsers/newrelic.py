@@ -18,6 +18,7 @@ from backend.ingest.normalise import (
     first_timestamp,
     links_from,
     pick,
+    storable,
     text,
 )
 from backend.ingest.parsers.common import invalid, require_object
@@ -32,7 +33,7 @@ _STATES = {
 
 def _joined(value: Any) -> str:
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value if isinstance(v, str | int))[:500]
+        return storable(", ".join(str(v) for v in value if isinstance(v, str | int)))[:500]
     return text(value, 500)
 
 
