@@ -22,7 +22,7 @@ Writes ``bench/results/<UTC timestamp>.json`` and regenerates the section of
 analysis outside them is kept). Exits 1 if any benchmark failed (a lost alert or escalation
 is a failure, not a figure).
 
-    .venv/bin/python bench/run_all.py            # medians of 3 (5 for oncall); ~45 min
+    .venv/bin/python bench/run_all.py            # medians of 3 (5 for oncall); about an hour
     .venv/bin/python bench/run_all.py --quick    # 1 run, short durations; a few minutes
     .venv/bin/python bench/run_all.py --only paging,escalation --profile /tmp/prof
     .venv/bin/python bench/run_all.py --render bench/results/<file>.json   # docs only
