@@ -22,7 +22,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from backend.core import clock
-from backend.core.errors import ServiceUnavailable
+from backend.core.errors import ServiceUnavailable, ValidationFailed
 from backend.core.settings import get_settings
 
 # Stable constraint names make Alembic autogenerate and batch mode on SQLite deterministic.
@@ -86,6 +86,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
+def _sqlite_int_range(
+    _conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool
+) -> None:
+    """Refuse integers SQLite cannot bind (past 64 bits) as the client's error, not a crash.
+
+    An id such as ``/teams/99999999999999999999`` passes validation (ids are plain ints) and
+    sqlite3 raises OverflowError while binding it. PostgreSQL binds it as numeric and simply
+    finds no row.
+    """
+    if any(v not in _INT64 for v in _ints(parameters)):
+        raise ValidationFailed("A number is out of range (at most 64 bits).")
+
+
+def _ints(value: Any) -> Iterator[int]:
+    """The ints in DB-API parameters: one row (tuple or dict) or many (a list of rows)."""
+    if type(value) is int:
+        yield value
+    elif isinstance(value, list | tuple | dict):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _ints(item)
+
+
 def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine:
     """Create an engine for ``url`` with the settings each dialect needs."""
     parsed = make_url(url)
@@ -101,6 +126,7 @@ def build_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Engine
             poolclass=StaticPool if in_memory else None,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "before_cursor_execute", _sqlite_int_range)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
         # psycopg 3 is our one PostgreSQL driver; accept plain postgresql:// URLs.

@@ -83,6 +83,8 @@ def _decode_json(body: bytes) -> Any:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid(((), f"not valid JSON: {exc}")) from exc
+    except RecursionError as exc:  # "[[[[…": nested past the decoder's limit
+        raise invalid(((), "not valid JSON: nested too deeply")) from exc
 
 
 def _check_content_type(kind: IntegrationType, content_type: str) -> None:
