@@ -8,10 +8,13 @@ app: each page costs a renderer process and tens of MB, and their rendering woul
 the backend needs, so the figure would measure Chromium. Instead the server carries 200 live
 clients of two kinds:
 
-* ``--pages`` real pages (default 10, one browser context each, Debian's Chromium through
+* ``--pages`` real pages (default 5, one browser context each, Debian's Chromium through
   Playwright) signed in and showing ``/incidents``. Each page runs a MutationObserver that
   stamps ``performance.timeOrigin + performance.now()`` the first time a row's
-  ``data-status`` becomes ``ACKNOWLEDGED``: the moment the DOM shows the change.
+  ``data-status`` becomes ``ACKNOWLEDGED``: the moment the DOM shows the change (the
+  headline figure). A wrapper around the page's ``WebSocket`` (an init script) also stamps
+  the arrival of the frame that carries the row, which splits the latency into "reached the
+  tab" and "rendered".
 * the remaining clients are lightweight websocket clients (python-socketio, all in this
   process) that speak Reflex 0.10's event protocol exactly as ``state.js`` does: connect to
   the ``/_event`` namespace at path ``/_event`` with ``?token=<fresh tab token>``, the session
@@ -49,12 +52,23 @@ measured path (API command -> Redis pub/sub -> Reflex workers) does not go throu
 its Reflex state database) must be that app's: the bench creates its account, API key and
 incidents there, and the app must accept ``--base-url`` as its origin.
 
-    .venv/bin/python bench/bench_browser.py                  # 200 clients, 10 pages, 20 rounds
-    .venv/bin/python bench/bench_browser.py --clients 60 --quick
-    .venv/bin/python bench/bench_browser.py --json           # last stdout line: one JSON object
+    .venv/bin/python bench/bench_browser.py                  # 200 clients, 5 pages, 20 rounds
+    .venv/bin/python bench/bench_browser.py --quick          # 50 clients, 4 pages, 5 rounds
+    .venv/bin/python bench/bench_browser.py --clients 100 --profile /tmp/prof --json
 
-``--profile DIR`` records py-spy flame graphs of the backend workers during the rounds.
-Results and where the time goes: docs/benchmarks.md, "Browser updates (issue 7)".
+``--profile DIR`` records py-spy (raw, collapsed stacks) of every backend worker during the
+rounds and prints the share of the workers' busy samples per part of the live-update path
+(``bench/profile_summary.py`` reads the same files per function).
+
+Measured on the shared 2-core machine (2026-12-03, load average 15-25 from other sessions),
+200 clients: DOM p95 ~6-7 s (p50 ~3.8 s), NOT the 1 s target; the websocket clients get
+their delta at p50 ~2.1-2.5 s; with one client the DOM shows the change in ~0.1-0.5 s.
+Memory ~190 KiB USS per connected client in the workers + ~14 KiB of Reflex state in Redis.
+Where the time goes: every push re-reads the dashboard once per tab (session, list, metrics:
+~60 % of the workers' busy samples, ~40 % of them waiting on PostgreSQL), so one
+acknowledgement costs ~200 x 3 service calls and saturates both cores for seconds; the
+browsers then render late because the CPU is taken. Details: docs/benchmarks.md, "Browser
+updates (issue 7)".
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -117,6 +132,41 @@ OBSERVER_JS = """() => {
   new MutationObserver(scan).observe(document.body, {
     subtree: true, childList: true, attributes: true, attributeFilter: ['data-status']});
 }"""
+
+# Before the app's scripts: stamp the arrival of the websocket frame that carries each
+# acknowledged row, so a page's latency splits into "reached the tab" and "rendered".
+FRAME_HOOK_JS = """(() => {
+  window.__frameAcked = {};
+  const Native = window.WebSocket;
+  const walk = (data, t) => {
+    const delta = data && data.delta;
+    for (const sub of Object.values(delta || {})) {
+      for (const [name, value] of Object.entries(sub || {})) {
+        if (!name.startsWith('items') || !Array.isArray(value)) continue;
+        for (const row of value) {
+          if (row && row.status === 'ACKNOWLEDGED' && !(row.id in window.__frameAcked)) {
+            window.__frameAcked[row.id] = t;
+          }
+        }
+      }
+    }
+  };
+  // A subclass keeps the constructor's statics (OPEN, CLOSED...) that clients check.
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (msg) => {
+        const t = performance.timeOrigin + performance.now();
+        if (typeof msg.data !== 'string' || !msg.data.startsWith('42')) return;
+        const start = msg.data.indexOf('[');
+        try {
+          const [name, data] = JSON.parse(msg.data.slice(start));
+          if (name === 'event') walk(data, t);
+        } catch (e) {}
+      });
+    }
+  };
+})();"""
 
 PREPARE = """
 import json, sys
@@ -332,6 +382,7 @@ async def open_pages(browser: Any, target: Target, count: int) -> list[Any]:
         await context.add_cookies([{"name": name, "value": value, "url": target.base_url}])
         context.set_default_timeout(60_000)
         page = await context.new_page()
+        await page.add_init_script(FRAME_HOOK_JS)
         await page.goto(f"{target.base_url}{PAGE_PATH}")
         await page.wait_for_selector("[data-testid=incident-row]")
         await page.evaluate(OBSERVER_JS)
@@ -347,9 +398,9 @@ async def one_round(
     pages: list[Any],
     sockets: list[SocketClient],
     timeout_s: float,
-) -> tuple[list[float], list[float], int, float]:
-    """Acknowledge one incident; latencies (ms) of pages and sockets, clients that missed it,
-    and the API's answer time (ms)."""
+) -> tuple[list[float], list[float], int, float, list[float]]:
+    """Acknowledge one incident: latencies (ms) of pages and sockets, clients that missed it,
+    the API's answer time (ms), and when the pages' websocket frames arrived (ms)."""
     started = time.time() * 1000
     response = await http.post(
         f"{target.base_url}/api/v1/incidents/{incident_id}/acknowledge",
@@ -359,19 +410,25 @@ async def one_round(
     answered = time.time() * 1000 - started
     key = str(incident_id)
     page_ms: dict[int, float] = {}
+    frame_ms: dict[int, float] = {}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         for i, page in enumerate(pages):
             if i not in page_ms:
-                stamp = await page.evaluate(f"() => (window.__acked || {{}})['{key}'] ?? null")
-                if stamp is not None:
-                    page_ms[i] = float(stamp) - started
+                dom, frame = await page.evaluate(
+                    f"() => [(window.__acked || {{}})['{key}'] ?? null,"
+                    f" (window.__frameAcked || {{}})['{key}'] ?? null]"
+                )
+                if dom is not None:
+                    page_ms[i] = float(dom) - started
+                if frame is not None:
+                    frame_ms[i] = float(frame) - started
         if len(page_ms) == len(pages) and all(incident_id in s.acked_at for s in sockets):
             break
         await asyncio.sleep(0.1)
     socket_ms = [s.acked_at[incident_id] - started for s in sockets if incident_id in s.acked_at]
     missed = len(pages) - len(page_ms) + len(sockets) - len(socket_ms)
-    return list(page_ms.values()), socket_ms, missed, answered
+    return list(page_ms.values()), socket_ms, missed, answered, list(frame_ms.values())
 
 
 def pct(values: list[float], q: float) -> float:
@@ -408,6 +465,48 @@ def start_profile(root: int, out_dir: Path, seconds: int) -> list[subprocess.Pop
     ]
 
 
+# Frames on top of an idle thread (waiting for work, a lock or the selector).
+IDLE_FRAMES = {"_worker", "Condition.wait", "Queue.get", "EpollSelector.select", "Event.wait"}
+SERVICES = {"resolve", "list_incidents", "incident_metrics", "acknowledge", "is_valid"}
+
+
+def _where(frames: list[str]) -> str:
+    for frame in frames:
+        if frame.split(" (")[0] in SERVICES and "backend/" in frame:
+            return f"service {frame.split(' (')[0]}"
+    for marker, label in (
+        (("reflex/istate/manager", "/redis/"), "Reflex state manager (Redis lock, load, save)"),
+        (("socketio/", "engineio/"), "socket.io (emit, frames)"),
+        (("oncall_app/",), "oncall_app page state (rebuilding rows, chart, delta)"),
+        (("reflex",), "other Reflex (state, deltas, serialisation)"),
+    ):
+        if any(m in frame for frame in frames for m in marker):
+            return label
+    return "other (event loop, thread hand-offs)"
+
+
+def summarise_profile(out_dir: Path) -> None:
+    """Share of the workers' busy samples per part of the live-update path."""
+    shares: dict[str, int] = {}
+    busy = 0
+    for path in out_dir.glob("worker-*.txt"):
+        for line in path.read_text().splitlines():
+            stack, _, count_text = line.rpartition(" ")
+            frames = [f for f in stack.split(";") if "(" in f and not f.startswith("process ")]
+            if not count_text.isdigit() or not frames:
+                continue
+            if frames[-1].split(" (")[0] in IDLE_FRAMES:
+                continue
+            where = _where(frames)
+            if "psycopg" in frames[-1] and "wait" in frames[-1]:
+                where += ", waiting for PostgreSQL"
+            shares[where] = shares.get(where, 0) + int(count_text)
+            busy += int(count_text)
+    print(f"\nprofile ({out_dir}, {busy} busy samples of the workers):")
+    for where, count in sorted(shares.items(), key=lambda kv: -kv[1]):
+        print(f"  {100 * count / max(busy, 1):5.1f}%  {where}")
+
+
 async def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     from playwright.async_api import async_playwright
 
@@ -441,28 +540,33 @@ async def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
 
         profilers: list[subprocess.Popen[bytes]] = []
         if args.profile:
-            seconds = int(args.rounds * (args.gap + 3)) + 5
+            seconds = int(args.rounds * (args.gap + args.round_timeout)) + 10
             profilers = start_profile(target.server_root, Path(args.profile), seconds)
         page_ms: list[float] = []
+        frame_ms: list[float] = []
         socket_ms: list[float] = []
         missed = 0
         async with httpx2.AsyncClient(timeout=30) as http:
             for n, incident_id in enumerate(target.incident_ids[: args.rounds]):
-                p, s, m, a = await one_round(
+                p, s, m, a, f = await one_round(
                     http, target, incident_id, pages, sockets, args.round_timeout
                 )
                 page_ms += p
+                frame_ms += f
                 socket_ms += s
                 missed += m
                 print(
-                    f"round {n + 1:>2}: pages p50 {pct(p, 50):7.0f} ms max {max(p, default=0):7.0f}"
+                    f"round {n + 1:>2}: pages p50 {pct(p, 50):6.0f} ms max {max(p, default=0):6.0f}"
+                    f" (frame in p50 {pct(f, 50):6.0f})"
                     f" | sockets p50 {pct(s, 50):7.0f} ms max {max(s, default=0):7.0f}"
                     f" | missed {m} | API answered in {a:.0f} ms",
                     flush=True,
                 )
                 await asyncio.sleep(args.gap)
+        for proc in profilers:  # py-spy writes its file on SIGINT (or at --duration)
+            proc.send_signal(signal.SIGINT)
         for proc in profilers:
-            proc.terminate()
+            proc.wait(timeout=60)
         await asyncio.gather(*(s.close() for s in sockets), return_exceptions=True)
         await browser.close()
     per_client = (uss1 - uss0) / max(measured, 1)
@@ -473,6 +577,7 @@ async def measure(target: Target, args: argparse.Namespace) -> dict[str, Any]:
         "rounds": min(args.rounds, len(target.incident_ids)),
         "workers": workers,
         "page_ms": page_ms,
+        "frame_ms": frame_ms,
         "socket_ms": socket_ms,
         "missed": missed,
         "uss_before": uss0,
@@ -500,6 +605,11 @@ def report(result: dict[str, Any], as_json: bool) -> None:
         f"state change -> DOM (pages, n={len(page_ms)}): p50 {pct(page_ms, 50):.0f} ms, "
         f"p95 {p95:.0f} ms, max {max(page_ms, default=float('nan')):.0f} ms "
         f"(target p95 <= {TARGET_P95_MS:.0f} ms: {'met' if p95 <= TARGET_P95_MS else 'NOT met'})"
+    )
+    frame_ms = result["frame_ms"]
+    print(
+        f"state change -> frame reached the page (pages, n={len(frame_ms)}): "
+        f"p50 {pct(frame_ms, 50):.0f} ms, p95 {pct(frame_ms, 95):.0f} ms"
     )
     print(
         f"state change -> delta received (websocket clients, n={len(socket_ms)}): "
@@ -530,6 +640,7 @@ def report(result: dict[str, Any], as_json: bool) -> None:
                         "samples": len(page_ms),
                         "all_clients_p95_ms": round(pct(all_ms, 95), 1),
                         "socket_p95_ms": round(pct(socket_ms, 95), 1),
+                        "frame_p95_ms": round(pct(result["frame_ms"], 95), 1),
                         "missed": result["missed"],
                         "backend_uss_mib": round(result["uss_after"] / kib**2, 1),
                         "backend_rss_mib": round(result["rss_after"] / kib**2, 1),
@@ -547,7 +658,7 @@ def report(result: dict[str, Any], as_json: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=200, help="connected clients in all")
-    parser.add_argument("--pages", type=int, default=10, help="of which real Chromium pages")
+    parser.add_argument("--pages", type=int, default=5, help="of which real Chromium pages")
     parser.add_argument("--rounds", type=int, default=20, help="acknowledgements measured")
     parser.add_argument("--gap", type=float, default=1.0, help="seconds between rounds")
     parser.add_argument("--round-timeout", type=float, default=20.0)
@@ -573,7 +684,10 @@ def main() -> None:
         )
         prepare(target, incidents)
         target.server_root = server_root_for(args.base_url)
-        report(asyncio.run(measure(target, args)), args.json)
+        result = asyncio.run(measure(target, args))
+        if args.profile:
+            summarise_profile(Path(args.profile))
+        report(result, args.json)
         return
 
     db_name = f"oncall_bench_{secrets.token_hex(4)}"
@@ -613,6 +727,8 @@ def main() -> None:
         release_redis_db(redis_db)
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+    if args.profile:
+        summarise_profile(Path(args.profile))
     report(result, args.json)
 
 
