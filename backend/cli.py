@@ -24,6 +24,7 @@ from backend.core.validation import parse
 from backend.demo import seed as demo_seed
 from backend.identity import break_glass
 from backend.identity import service as identity
+from backend.notifications import vapid
 from jobs import scheduler as jobs_scheduler
 from jobs.broker import setup_broker
 
@@ -34,11 +35,13 @@ bg_app = typer.Typer(no_args_is_help=True, help="Break-glass local accounts.")
 user_app = typer.Typer(no_args_is_help=True, help="Users.")
 key_app = typer.Typer(no_args_is_help=True, help="API keys.")
 demo_app = typer.Typer(no_args_is_help=True, help="Demo data.")
+web_push_app = typer.Typer(no_args_is_help=True, help="Browser push (VAPID keys).")
 app.add_typer(db_app, name="db")
 app.add_typer(bg_app, name="break-glass")
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="api-key")
 app.add_typer(demo_app, name="demo")
+app.add_typer(web_push_app, name="web-push")
 
 
 def alembic_config() -> Config:
@@ -115,6 +118,15 @@ def demo_seed_command(as_json: Annotated[bool, typer.Option("--json")] = False) 
     else:
         for key, value in result.items():
             typer.echo(f"{key}: {value}")
+
+
+@web_push_app.command("public-key")
+def web_push_public_key() -> None:
+    """Print the VAPID public key browsers subscribe with (the pair is made on first use)."""
+    try:
+        typer.echo(vapid.public_key())
+    except DomainError as exc:
+        raise fail(exc) from exc
 
 
 def _reflex_env() -> dict[str, str]:
