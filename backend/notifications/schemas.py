@@ -11,7 +11,8 @@ from backend.notifications.models import ChannelKind, NotificationStatus, Urgenc
 
 class ContactMethodIn(BaseModel):
     kind: ChannelKind
-    address: str = Field(min_length=1, max_length=320)
+    # ≤ 320 except a browser subscription's JSON (checked by the service).
+    address: str = Field(min_length=1, max_length=1024)
     label: str = Field(default="", max_length=80)
 
 
@@ -92,3 +93,9 @@ class ProviderHealthOut(BaseModel):
     opened_at: datetime | None
     last_error: str
     last_success_at: datetime | None
+
+
+class VapidPublicKeyOut(BaseModel):
+    # urlsafe base64 (no padding) of the uncompressed P-256 point: PushManager.subscribe's
+    # applicationServerKey.
+    public_key: str
