@@ -247,7 +247,7 @@ def _fmt(value: float) -> str:
 
 def _ratio(value: float, ceiling: float) -> str:
     """A share of the ceiling as a percentage, a multiple of it (latencies) as "12.3x"."""
-    if not ceiling or math.isnan(value):
+    if not ceiling or math.isnan(value) or math.isnan(ceiling):
         return "n/a"
     share = value / ceiling
     return f"{share:.1%}" if share < 1 else f"{share:,.1f}x"
