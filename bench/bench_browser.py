@@ -60,15 +60,15 @@ incidents there, and the app must accept ``--base-url`` as its origin.
 rounds and prints the share of the workers' busy samples per part of the live-update path
 (``bench/profile_summary.py`` reads the same files per function).
 
-Measured on the shared 2-core machine (2026-12-03, load average 15-25 from other sessions),
-200 clients: DOM p95 ~6-7 s (p50 ~3.8 s), NOT the 1 s target; the websocket clients get
-their delta at p50 ~2.1-2.5 s; with one client the DOM shows the change in ~0.1-0.5 s.
-Memory ~190 KiB USS per connected client in the workers + ~14 KiB of Reflex state in Redis.
-Where the time goes: every push re-reads the dashboard once per tab (session, list, metrics:
-~60 % of the workers' busy samples, ~40 % of them waiting on PostgreSQL), so one
-acknowledgement costs ~200 x 3 service calls and saturates both cores for seconds; the
-browsers then render late because the CPU is taken. Details: docs/benchmarks.md, "Browser
-updates (issue 7)".
+Measured on the shared 2-core machine (2026-12-03, load average 12-16 from other sessions),
+default run (200 clients, 5 pages): DOM p50 2.7 s, p95 3.9 s, NOT the 1 s target (busier
+runs: p95 5.8-7.1 s); the frame reaches the pages at p50 1.9 s, the websocket clients get
+their delta at p50 2.0 s; with one client the DOM shows the change in ~0.1-0.5 s. Memory
+~196 KiB USS per connected client in the workers + ~15 KiB of Reflex state in Redis. Where
+the time goes: every push re-reads the dashboard once per tab (session, list, metrics: ~70 %
+of the workers' busy samples, ~40 % waiting on PostgreSQL), so one acknowledgement costs
+~200 x 3 service calls and saturates both cores for seconds; the browsers then render late
+because the CPU is taken. Details: docs/benchmarks.md, "Browser updates (issue 7)".
 """
 
 from __future__ import annotations
