@@ -115,6 +115,7 @@ ADMIN_EMAIL = "bench-admin@bench.test"
 PAGE_PATH = "/incidents"
 EVENT_PATH = "/_event"  # reflex_base.constants.Endpoint.EVENT: path and namespace
 ROOT_STATE = "reflex___state____state"  # rx.State.get_full_name()
+MIN_MEMORY_CLIENTS = 50  # below this, per-client memory is mostly the workers' warm-up
 CONNECT_BATCH = 10  # websocket clients connecting at once (each runs the page's on_load)
 
 # The page's rows carry data-status; stamp the first time each shows ACKNOWLEDGED.
@@ -625,6 +626,11 @@ def report(result: dict[str, Any], as_json: bool) -> None:
         f"{result['per_client'] / kib:.0f} KiB USS ({result['rss_per_client'] / kib:.0f} KiB RSS)"
         f" + {result['redis_state_per_client'] / kib:.1f} KiB of state in Redis"
     )
+    if result["memory_clients"] < MIN_MEMORY_CLIENTS:
+        print(
+            f"  (per-client memory over fewer than {MIN_MEMORY_CLIENTS} clients mostly shows "
+            "workers warming up: read it at 100 clients or more)"
+        )
     if as_json:
         all_ms = page_ms + socket_ms
         print(
