@@ -7,12 +7,14 @@ Unknown exceptions become a 500 ``internal_error`` that never echoes the excepti
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.errors import DomainError, ErrorCode, FieldError, RateLimited, ServiceUnavailable
@@ -30,6 +32,90 @@ _HTTP_CODES: dict[int, tuple[ErrorCode, str]] = {
     413: (ErrorCode.VALIDATION_FAILED, "Payload too large"),
     415: (ErrorCode.VALIDATION_FAILED, "Unsupported media type"),
 }
+
+
+class ProblemFieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """What every error answer looks like (RFC 9457 plus our extension members), for OpenAPI."""
+
+    # Some problems carry more members (e.g. ``checks`` on a failed readiness probe).
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    errors: list[ProblemFieldError] | None = None
+    request_id: str | None = None
+
+
+_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request",
+    401: "Missing or invalid credentials (API key, session, signature or token)",
+    403: "Authenticated, but lacking the scope or role",
+    404: "Not found (an id in the path, or a disabled feature)",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    415: "Unsupported media type",
+    422: "Invalid input (field-level ``errors``)",
+    429: "Rate limited (Retry-After)",
+    502: "An external service failed",
+    503: "Database or broker unavailable; retry after Retry-After seconds",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` entries documenting ``statuses`` as application/problem+json Problems."""
+    return {
+        status: {
+            "description": _DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+# What any operation may answer besides the errors it documents itself.
+STANDARD_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429, 503)
+# Probes answer no client errors (ready documents its own 503).
+_NO_CLIENT_ERRORS = "/api/health/"
+
+
+def document(app: FastAPI) -> None:
+    """Document STANDARD_ERRORS on every operation (what a route declares itself wins) and the
+    Problem schema they refer to, in the app's OpenAPI document."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()  # FastAPI's, cached until the routes change
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "Problem" in components:
+            return schema
+        problem_schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(problem_schema.pop("$defs", {}))
+        components["Problem"] = problem_schema
+        for path, operations in schema.get("paths", {}).items():
+            if not path.startswith(_NO_CLIENT_ERRORS):
+                for operation in operations.values():
+                    _add_standard_errors(operation.setdefault("responses", {}))
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
+
+def _add_standard_errors(responses: dict[str, Any]) -> None:
+    default_422 = responses.get("422", {}).get("content", {}).get("application/json", {})
+    if default_422.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]  # FastAPI's own, describing a body our handler never sends
+    for status, entry in STANDARD_ERRORS.items():
+        responses.setdefault(str(status), copy.deepcopy(entry))
 
 
 def problem(
@@ -78,7 +164,8 @@ def from_domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
+    """Register the handlers that turn every error into problem+json, and document them."""
+    document(app)
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from backend.api.problems import problem
+from backend.api.problems import error_responses, problem
 from backend.core.db import get_engine
 from backend.core.errors import ErrorCode
 from backend.core.settings import get_settings
@@ -39,7 +39,7 @@ def _check_redis(url: str) -> str | None:
     return None
 
 
-@router.get("/ready", response_model=None)
+@router.get("/ready", response_model=None, responses=error_responses(503))
 async def ready(request: Request) -> dict[str, object] | JSONResponse:
     """Ready when the database answers and, if configured, Redis answers."""
     settings = get_settings()
