@@ -24,6 +24,7 @@ from reflex.state import StateUpdate
 
 from backend.core.events import DomainEvent, get_bus
 from backend.identity import sessions
+from oncall_app import live_reads
 from oncall_app.errors import login_url
 
 if TYPE_CHECKING:
@@ -92,12 +93,19 @@ async def _consume(app: rx.App) -> None:
 
 def _dispatch(app: rx.App, event: DomainEvent) -> None:
     topics = set(event.topics)
-    for client_token, w in list(_watches.items()):
-        if event.name == SESSIONS_REVOKED:
-            if event.payload.get("user_id") == w.user_id:
-                _spawn(_recheck(app, client_token, w))
-        elif topics & w.topics:
-            _spawn(_push(app, client_token, w, event))
+    if event.name == SESSIONS_REVOKED and isinstance(event.payload.get("user_id"), int):
+        live_reads.drop_user(event.payload["user_id"])
+    # Every push task of this event inherits one batch: tabs with the same view share reads.
+    batch = live_reads.begin()
+    try:
+        for client_token, w in list(_watches.items()):
+            if event.name == SESSIONS_REVOKED:
+                if event.payload.get("user_id") == w.user_id:
+                    _spawn(_recheck(app, client_token, w))
+            elif topics & w.topics:
+                _spawn(_push(app, client_token, w, event))
+    finally:
+        live_reads.end(batch)
 
 
 def _spawn(coro: Any) -> None:
@@ -130,6 +138,7 @@ async def _emit(app: rx.App, client_token: str, specs: list[Any]) -> None:
 async def _recheck(app: rx.App, client_token: str, w: Watch) -> None:
     if await asyncio.to_thread(sessions.is_valid, w.session_token):
         return
+    live_reads.drop_session(w.session_token)
     await _kick(app, client_token, w)
 
 

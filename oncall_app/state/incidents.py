@@ -33,6 +33,7 @@ from backend.incidents.schemas import (
     PresetOut,
 )
 from backend.teams import service as teams
+from oncall_app import live_reads
 from oncall_app.services import call
 from oncall_app.state.integrations import Choice
 from oncall_app.state.session import SessionState
@@ -345,8 +346,25 @@ class IncidentsState(SessionState):
             return self._fail(exc)
         return None
 
+    def _view_key(self, actor: Actor) -> tuple[Any, ...]:
+        """Everything the list depends on: tabs with equal keys share one live re-read."""
+        return (
+            self.status_filter,
+            self.severity_filter,
+            self.service_filter,
+            self.team_filter,
+            self.since_filter,
+            actor.user_id if self.mine else None,
+        )
+
     async def _first_page(self, actor: Actor, limit: int = PAGE_SIZE) -> None:
-        page = await call(queries.list_incidents, actor, self._filter(), limit=limit)
+        page = await live_reads.shared(
+            ("incidents.list", self._view_key(actor), limit),
+            queries.list_incidents,
+            actor,
+            self._filter(),
+            limit=limit,
+        )
         self.items = [row_of(i) for i in page.items]
         self.cursor = page.next_cursor or ""
         shown = {r.id for r in self.items}
@@ -356,7 +374,8 @@ class IncidentsState(SessionState):
     async def _metrics(self, actor: Actor) -> None:
         length, bucket = WINDOWS.get(self.window, WINDOWS["24h"])
         end = clock.now() + timedelta(microseconds=1)
-        data = await call(
+        data = await live_reads.shared(
+            ("incidents.metrics", self.window),
             metrics.incident_metrics,
             actor,
             end - length,

@@ -21,7 +21,7 @@ from backend.core.settings import get_settings
 from backend.identity import service as identity
 from backend.identity import sessions
 from backend.identity.schemas import UserOut
-from oncall_app import errors, realtime
+from oncall_app import errors, live_reads, realtime
 from oncall_app.services import call
 
 
@@ -78,6 +78,19 @@ class SessionState(rx.State):
             raise Unauthenticated
         ip, agent = self._client()
         actor = await call(sessions.resolve, token, ip=ip, user_agent=agent)
+        self._token = token
+        return actor
+
+    async def _live_actor(self) -> Actor:
+        """The actor for an out-of-band push: like ``_actor`` but briefly cached per session
+        (``oncall_app.live_reads``), since one event refreshes many tabs at once."""
+        token = self._cookie_token() or self._token
+        if not token:
+            raise Unauthenticated
+        ip, agent = self._client()
+        actor = await live_reads.actor(
+            token, lambda: sessions.resolve(token, ip=ip, user_agent=agent)
+        )
         self._token = token
         return actor
 
@@ -148,7 +161,7 @@ class SessionState(rx.State):
     async def _apply_live(self, event: DomainEvent) -> list[Any]:
         """Refresh this page's data after ``event``; returns events for the browser."""
         try:
-            actor = await self._actor()
+            actor = await self._live_actor()
             message = await self._on_live(actor, event)
         except Exception as exc:  # a failed refresh must not kill the push loop
             return self._fail(exc)
