@@ -71,6 +71,12 @@ def new_token() -> str:
 
 
 def send(incident_id: int, token: str, step: int, delay: timedelta | None = None) -> None:
+    """Enqueue the step (after commit); a broker failure is left to the sweeper."""
+    try_send(incident_id, token, step, delay)
+
+
+def try_send(incident_id: int, token: str, step: int, delay: timedelta | None = None) -> bool:
+    """``send``, telling whether the broker took the message (the sweeper stamps only those)."""
     delay_ms = None if delay is None else max(0, int(delay.total_seconds() * 1000))
     try:
         enqueue(
@@ -82,6 +88,8 @@ def send(incident_id: int, token: str, step: int, delay: timedelta | None = None
         )
     except Exception:  # any broker failure: the row is committed, the sweeper re-sends
         log.warning("escalation_enqueue_failed", incident_id=incident_id, step=step, exc_info=True)
+        return False
+    return True
 
 
 def _publish(uow: UnitOfWork, name: str, incident_id: int, service_id: int, **payload: Any) -> None:
@@ -141,6 +149,7 @@ def start(uow: UnitOfWork, incident_id: int, *, actor_label: str = ENGINE_LABEL)
             escalation_token=token,
             escalation_step=0,
             next_escalation_at=now,
+            escalation_resend_after=None,
         )
     )
     session.expire(incident)
@@ -243,6 +252,7 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
         values = {
             "escalation_step": plan.next_step,
             "next_escalation_at": now + minutes(plan.wait_minutes),
+            "escalation_resend_after": None,  # the next step's sweeps start afresh
         }
     claimed = session.execute(
         update(_INCIDENT)

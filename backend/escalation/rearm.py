@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 
-from backend.core import clock
+from backend.core import clock, sweep_backoff
 from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import InvalidTransition
 from backend.core.settings import get_settings
-from backend.escalation.engine import new_token, send, start
+from backend.escalation.engine import new_token, send, start, try_send
 from backend.escalation.policy import from_snapshot, plan_step
 from backend.incidents import timeline
 from backend.incidents.models import EscalationState, Incident, IncidentEventKind, IncidentStatus
@@ -71,7 +71,9 @@ def escalate_now(uow: UnitOfWork, actor: Actor, incident: Incident) -> None:
             _INCIDENT.c.status == IncidentStatus.OPEN.value,
             _INCIDENT.c.escalation_step == step,
         )
-        .values(escalation_token=token, next_escalation_at=clock.now())
+        .values(
+            escalation_token=token, next_escalation_at=clock.now(), escalation_resend_after=None
+        )
     )
     if not rearmed.rowcount:  # type: ignore[attr-defined]  # CursorResult
         raise InvalidTransition("The escalation moved on meanwhile; try again.")
@@ -94,23 +96,50 @@ def sweep(now: datetime | None = None) -> int:
     """Re-send every step that is past due by more than the grace; returns how many.
 
     Safe at any time: steps are idempotent, so re-sending one still in flight does nothing.
+    A step this sweeper already re-sent is not re-sent again before its back-off
+    (``sweep_backoff``): under a backlog its message is most likely still queued.
     """
     settings = get_settings().escalation
     now = now or clock.now()
-    cutoff = now - timedelta(seconds=settings.sweep_grace_seconds)
+    grace = timedelta(seconds=settings.sweep_grace_seconds)
     cols = _INCIDENT.c
     with unit_of_work() as uow:
         due = uow.session.execute(
-            select(cols.id, cols.escalation_token, cols.escalation_step)
+            select(cols.id, cols.escalation_token, cols.escalation_step, cols.next_escalation_at)
             .where(
                 cols.status == IncidentStatus.OPEN.value,
                 cols.escalation_token.is_not(None),
-                cols.next_escalation_at <= cutoff,
+                cols.next_escalation_at <= now - grace,
+                # Re-sent by an earlier sweep: probably still queued, wait out its back-off.
+                or_(cols.escalation_resend_after.is_(None), cols.escalation_resend_after <= now),
             )
             .order_by(cols.next_escalation_at)
             .limit(settings.sweep_batch)
         ).all()
-    for incident_id, token, step in due:
+    stamps = []
+    for incident_id, token, step, due_at in due:
         log.info("escalation_rearmed", incident_id=incident_id, step=step)
-        send(int(incident_id), str(token), int(step))
+        if try_send(int(incident_id), str(token), int(step)):
+            stamps.append(
+                {
+                    "b_id": incident_id,
+                    "b_token": token,
+                    "b_step": step,
+                    "b_after": sweep_backoff.resend_after(now, due_at, grace),
+                }
+            )
+    if stamps:
+        # Stamped only once sent (a failed send is retried by the next sweep); compare-and-set
+        # on (token, step), so a step that moved on meanwhile keeps its cleared stamp.
+        with unit_of_work() as uow:
+            uow.session.execute(
+                update(_INCIDENT)
+                .where(
+                    cols.id == bindparam("b_id"),
+                    cols.escalation_token == bindparam("b_token"),
+                    cols.escalation_step == bindparam("b_step"),
+                )
+                .values(escalation_resend_after=bindparam("b_after")),
+                stamps,
+            )
     return len(due)

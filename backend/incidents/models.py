@@ -122,6 +122,10 @@ class Incident(SQLModel, table=True):
     escalation_token: str | None = Field(default=None, sa_column=Column(String(32)))
     escalation_step: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
     next_escalation_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    # Set by the sweeper when it re-sends the due step: it does not re-send it again before this
+    # (a step merely queued behind a backlog would otherwise be duplicated every sweep).
+    # Cleared whenever the step moves on or is re-armed.
+    escalation_resend_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     __table_args__ = (
         Index(

@@ -21,11 +21,11 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from backend.catalog.models import Service
-from backend.core import clock, secretbox
+from backend.core import clock, secretbox, sweep_backoff
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import PermanentError
 from backend.core.jobs import JobName, enqueue
@@ -74,6 +74,11 @@ class DeliverOutcome(StrEnum):
 
 def send(notification_id: int, due_at: datetime | None = None) -> None:
     """Enqueue one delivery (after commit); a broker failure is left to the sweeper."""
+    try_send(notification_id, due_at)
+
+
+def try_send(notification_id: int, due_at: datetime | None = None) -> bool:
+    """``send``, telling whether the broker took the message (the sweeper stamps only those)."""
     delay_ms = None
     if due_at is not None:
         delay_ms = max(0, int((due_at - clock.now()).total_seconds() * 1000)) or None
@@ -81,6 +86,8 @@ def send(notification_id: int, due_at: datetime | None = None) -> None:
         enqueue(JobName.DELIVER_NOTIFICATION, delay_ms=delay_ms, notification_id=notification_id)
     except Exception:  # the row is committed: the sweeper re-sends it
         log.warning("notification_enqueue_failed", notification_id=notification_id, exc_info=True)
+        return False
+    return True
 
 
 def _send_all(planned: list[tuple[int, datetime]]) -> None:
@@ -205,6 +212,7 @@ def _claim(session: Session, row: Notification, now: datetime, lease: timedelta)
             status=NotificationStatus.SENDING.value,
             attempts=row.attempts + 1,
             next_attempt_at=now + lease,
+            resend_after=None,  # a lease that runs out is swept afresh
         )
     )
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
@@ -473,23 +481,47 @@ def _timeline_outcome(
 
 
 def sweep(now: datetime | None = None) -> int:
-    """Re-send every notification past due (or past its lease) by more than the grace."""
+    """Re-send every notification past due (or past its lease) by more than the grace.
+
+    One this sweeper already re-sent is not re-sent again before its back-off
+    (``sweep_backoff``): under a backlog its message is most likely still queued.
+    """
     settings = get_settings().notifications
     now = now or clock.now()
-    cutoff = now - timedelta(seconds=settings.sweep_grace_seconds)
+    grace = timedelta(seconds=settings.sweep_grace_seconds)
     with unit_of_work() as uow:
         due = uow.session.execute(
-            select(_N.c.id)
+            select(_N.c.id, _N.c.attempts, _N.c.next_attempt_at)
             .where(
                 _N.c.status.in_(
                     [NotificationStatus.QUEUED.value, NotificationStatus.SENDING.value]
                 ),
-                _N.c.next_attempt_at <= cutoff,
+                _N.c.next_attempt_at <= now - grace,
+                # Re-sent by an earlier sweep: probably still queued, wait out its back-off.
+                or_(_N.c.resend_after.is_(None), _N.c.resend_after <= now),
             )
             .order_by(_N.c.next_attempt_at)
             .limit(settings.sweep_batch)
         ).all()
-    for (notification_id,) in due:
+    stamps = []
+    for notification_id, attempts, due_at in due:
         log.info("notification_rearmed", notification_id=notification_id)
-        send(int(notification_id))
+        if try_send(int(notification_id)):
+            stamps.append(
+                {
+                    "b_id": notification_id,
+                    "b_attempts": attempts,
+                    "b_after": sweep_backoff.resend_after(now, due_at, grace),
+                }
+            )
+    if stamps:
+        # Stamped only once sent (a failed send is retried by the next sweep); compare-and-set
+        # on the attempt count, so a row claimed meanwhile keeps its cleared stamp.
+        with unit_of_work() as uow:
+            uow.session.execute(
+                update(_N)
+                .where(_N.c.id == bindparam("b_id"), _N.c.attempts == bindparam("b_attempts"))
+                .values(resend_after=bindparam("b_after")),
+                stamps,
+            )
     return len(due)

@@ -140,6 +140,10 @@ class Notification(SQLModel, table=True):
     )
     attempts: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set by the sweeper when it re-sends the row: not re-sent again before this (a delivery
+    # merely queued behind a backlog would otherwise be duplicated every sweep). Cleared by a
+    # claim.
+    resend_after: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", sa_column=Column(String(500), nullable=False))
     # Verification messages only: the text, Fernet-encrypted (it holds the code).
     sealed_body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

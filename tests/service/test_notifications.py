@@ -321,6 +321,30 @@ def test_the_sweeper_resends_lost_and_stuck_deliveries(world: World) -> None:
     assert dispatch.sweep() == 0
 
 
+def test_a_swept_delivery_still_queued_is_not_resent_until_its_back_off_has_passed(
+    world: World,
+) -> None:
+    verified_method(world.crew.id("ann"), ChannelKind.EMAIL, "ann@example.org")
+    incident_id, deliveries = world.page(severity="low")
+    (notification_id,) = [d.notification_id for d in deliveries]  # queued behind a backlog
+    world.at(31)
+    assert dispatch.sweep() == 1
+    # 31 s late when re-sent: not re-sent again for 31 s (its message is probably queued).
+    assert dispatch.sweep() == 0
+    world.at(61)
+    assert dispatch.sweep() == 0
+    _, sent = drain_paging(world.broker)
+    assert [d.notification_id for d in sent] == [notification_id]
+    world.at(62)
+    assert dispatch.sweep() == 1  # in case that message was lost as well
+    _, again = drain_paging(world.broker)
+    assert [d.notification_id for d in again] == [notification_id]
+    outcomes = [dispatch.deliver(notification_id) for _ in deliveries + sent + again]
+    assert outcomes == [DeliverOutcome.DONE, DeliverOutcome.STALE, DeliverOutcome.STALE]
+    (row,) = notification_rows(incident_id)
+    assert (row.status, row.attempts) == (NotificationStatus.DELIVERED, 1)
+
+
 def test_contact_method_verification_by_code_through_the_outbox(world: World) -> None:
     ann, actor = world.crew.id("ann"), actor_of(world.crew.ann)
     method = notifications.add_contact_method(
