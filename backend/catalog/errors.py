@@ -35,3 +35,9 @@ class ServiceHasDependents(Conflict):
 
 class TriageServiceProtected(Conflict):
     title = "The platform triage service cannot be deleted"
+
+
+class ServiceHasHistory(Conflict):
+    """Incidents and alerts keep their service (RESTRICT): the record must not lose it."""
+
+    title = "The service has incidents or alerts"

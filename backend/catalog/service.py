@@ -21,6 +21,7 @@ from backend.catalog.errors import (
     DependencyExists,
     DependencyNotFound,
     ServiceHasDependents,
+    ServiceHasHistory,
     ServiceNameTaken,
     ServiceNotFound,
     TriageServiceProtected,
@@ -216,7 +217,8 @@ def delete_service(actor: Actor, service_id: int) -> None:
     dropping them silently would hide impact. The triage service is never deleted.
 
     Raises:
-        ServiceNotFound, PermissionDenied, TriageServiceProtected, ServiceHasDependents.
+        ServiceNotFound, PermissionDenied, TriageServiceProtected, ServiceHasDependents,
+        ServiceHasHistory.
     """
     ensure_triage_service()
     with unit_of_work() as uow:
@@ -238,7 +240,13 @@ def delete_service(actor: Actor, service_id: int) -> None:
         depends_on = _names(uow.session, {b for a, b in edges if a == service_id})
         before = {**_snapshot(service), "depends_on": depends_on}
         uow.session.delete(service)
-        uow.session.flush()
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:  # incidents/alerts reference it (ON DELETE RESTRICT)
+            raise ServiceHasHistory(
+                f"'{before['name']}' has incidents or alerts, which keep their service; "
+                "it cannot be deleted."
+            ) from exc
         _audit(uow, actor, "catalog.service.deleted", service, {"before": before}, Severity.HIGH)
         _publish(uow, actor, "catalog.service.deleted", service_id)
 

@@ -8,6 +8,7 @@ schedule's zone.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -17,6 +18,18 @@ from backend.schedules.rotation import Source
 from backend.schedules.wallclock import zone_or_none
 
 MAX_LAYERS_PARTICIPANTS = 100
+# A wall-clock time in the schedule's zone ("09:00:00"), never with an offset. JSON Schema's
+# "time" format is RFC 3339's full-time, which requires an offset, so it is documented as a
+# partial time with its pattern instead.
+WallTime = Annotated[
+    time,
+    Field(
+        json_schema_extra={
+            "format": "partial-time",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
+        }
+    ),
+]
 
 
 def check_zone(value: str) -> str:
@@ -42,8 +55,8 @@ class WindowIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: list[int] = Field(min_length=1, max_length=7)
-    start: time
-    end: time
+    start: WallTime
+    end: WallTime
 
     @field_validator("days")
     @classmethod
@@ -84,7 +97,7 @@ class LayerCreate(BaseModel):
     name: str = Field(min_length=1, max_length=120)
     priority: int = Field(default=0, ge=0, le=100)
     participants: list[int] = Field(min_length=1, max_length=MAX_LAYERS_PARTICIPANTS)
-    handoff_time: time = time(9, 0)
+    handoff_time: WallTime = time(9, 0)
     starts_on: date
     # After the fields it depends on, so its validator sees them (and errors point at it).
     rrule: str = Field(default="FREQ=WEEKLY", max_length=200)
@@ -110,7 +123,7 @@ class LayerUpdate(BaseModel):
         default=None, min_length=1, max_length=MAX_LAYERS_PARTICIPANTS
     )
     rrule: str | None = Field(default=None, max_length=200)
-    handoff_time: time | None = None
+    handoff_time: WallTime | None = None
     starts_on: date | None = None
     restrictions: list[WindowIn] | None = Field(default=None, max_length=14)
 
@@ -160,8 +173,8 @@ class ScheduleOut(BaseModel):
 
 class WindowOut(BaseModel):
     days: list[int]
-    start: time
-    end: time
+    start: WallTime
+    end: WallTime
 
 
 class LayerOut(BaseModel):
@@ -171,7 +184,7 @@ class LayerOut(BaseModel):
     priority: int
     participants: list[int]
     rrule: str
-    handoff_time: time
+    handoff_time: WallTime
     starts_on: date
     restrictions: list[WindowOut]
 
