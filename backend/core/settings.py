@@ -150,6 +150,9 @@ class NotificationSettings(BaseModel):
     max_attempts: int = 5
     # Retry n waits backoff_base_seconds * 2^(n-1): 30 s, 1, 2, 4 min by default.
     backoff_base_seconds: float = 30.0
+    # A claimed delivery is leased for timeout_seconds + this margin (the time to record the
+    # outcome); past the lease the sweeper hands it to another worker (a crashed one's).
+    lease_margin_seconds: float = 60.0
     # The sweeper re-sends a notification this long past its due time (or its lease).
     sweep_grace_seconds: int = 30
     sweep_batch: int = 500
@@ -180,6 +183,14 @@ class NotificationSettings(BaseModel):
     slack_bot_token: SecretStr = SecretStr("")
     slack_signing_secret: SecretStr = SecretStr("")
     slack_base_url: str = ""
+    # Browser push (web push with VAPID, RFC 8030/8292). The key pair is generated once and
+    # kept in the database (ADR 0009). The subject is the VAPID "sub" contact that push
+    # services may write to (mailto: or https:); empty: mailto: with email_from's address.
+    web_push_subject: str = ""
+    # How long a push service keeps an undelivered page for an offline browser.
+    web_push_ttl_seconds: int = 3600
+    # Tests only: accept http://127.0.0.1 and http://localhost subscription endpoints.
+    web_push_allow_insecure_endpoints: bool = False
 
 
 class Settings(BaseSettings):
