@@ -22,8 +22,9 @@ from backend.core import clock, secretbox
 from backend.core.actor import Actor, require_authenticated
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
+from backend.core.settings import get_settings
 from backend.identity.models import User
-from backend.notifications import dispatch, formatting, rules
+from backend.notifications import dispatch, formatting, rules, web_push_subscription
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -41,11 +42,31 @@ from backend.notifications.schemas import (
 
 CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
+# E-mail addresses (RFC 5321), numbers, Slack ids; only browser subscriptions are longer.
+MAX_ADDRESS = 320
 
 
-def _masked(address: str) -> str:
-    """Enough of an address to recognise it in the audit log without copying it whole."""
+def _masked(kind: ChannelKind, address: str) -> str:
+    """Enough of an address to recognise it in the audit log without copying it whole
+    (a browser subscription: its push service's host, never its keys)."""
+    if kind is ChannelKind.WEB_PUSH:
+        return web_push_subscription.host_of(address)
     return address if len(address) <= 4 else f"…{address[-4:]}"
+
+
+def _address(body: ContactMethodIn) -> str:
+    """The address as stored: trimmed; a browser subscription checked and made canonical.
+
+    Raises:
+        ValidationFailed: on ``address`` (too long, or not a usable PushSubscription).
+    """
+    address = body.address.strip()
+    if body.kind is ChannelKind.WEB_PUSH:
+        insecure = get_settings().notifications.web_push_allow_insecure_endpoints
+        return web_push_subscription.parse(address, allow_insecure=insecure).address()
+    if len(address) > MAX_ADDRESS:
+        raise ValidationFailed.field("address", f"at most {MAX_ADDRESS} characters")
+    return address
 
 
 def _audit(uow: UnitOfWork, actor: Actor, verb: str, user_id: int, diff: dict[str, object]) -> None:
@@ -118,10 +139,10 @@ def add_contact_method(actor: Actor, user_id: int, body: ContactMethodIn) -> Con
     """Add an unverified method and send it a verification code.
 
     Raises:
-        Unauthenticated, PermissionDenied, NotFound (user), AlreadyExists.
+        Unauthenticated, PermissionDenied, NotFound (user), AlreadyExists, ValidationFailed.
     """
     _authorize(actor, user_id)
-    address = body.address.strip()
+    address = _address(body)
     with unit_of_work() as uow:
         session = uow.session
         if session.get(User, user_id) is None:
@@ -147,7 +168,7 @@ def add_contact_method(actor: Actor, user_id: int, body: ContactMethodIn) -> Con
             actor,
             "contact_method.added",
             user_id,
-            {"kind": str(body.kind), "address": _masked(address)},
+            {"kind": str(body.kind), "address": _masked(body.kind, address)},
         )
         return _out(method)
 
@@ -193,7 +214,7 @@ def verify_contact_method(actor: Actor, method_id: int, code: str) -> ContactMet
             actor,
             "contact_method.verified",
             method.user_id,
-            {"kind": str(method.kind), "address": _masked(method.address)},
+            {"kind": str(method.kind), "address": _masked(method.kind, method.address)},
         )
         return _out(method)
 
@@ -208,7 +229,7 @@ def remove_contact_method(actor: Actor, method_id: int) -> None:
             actor,
             "contact_method.removed",
             method.user_id,
-            {"kind": str(method.kind), "address": _masked(method.address)},
+            {"kind": str(method.kind), "address": _masked(method.kind, method.address)},
         )
 
 

@@ -13,6 +13,7 @@ from backend.notifications.providers.sns_push import SnsPushProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
 from backend.notifications.providers.twilio_voice import TwilioVoiceProvider
+from backend.notifications.providers.web_push import WebPushProvider
 
 __all__ = ["OutgoingMessage", "Provider", "ProviderResult", "provider_for", "provider_named"]
 
@@ -24,7 +25,7 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "push": ("outbox", "sns"),
     "slack": ("outbox", "slack"),
     "teams": ("outbox",),
-    "web_push": ("outbox",),
+    "web_push": ("outbox", "webpush"),
 }
 
 
@@ -57,4 +58,6 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
         return SesEmailProvider(settings)
     if name == "slack":
         return SlackProvider(settings)
+    if name == "webpush":
+        return WebPushProvider(settings)
     return OutboxProvider()
