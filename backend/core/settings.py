@@ -191,6 +191,11 @@ class NotificationSettings(BaseModel):
     web_push_ttl_seconds: int = 3600
     # Tests only: accept http://127.0.0.1 and http://localhost subscription endpoints.
     web_push_allow_insecure_endpoints: bool = False
+    # Microsoft Teams Workflows webhooks (ADR 0008): a contact method's URL must be https to a
+    # host under one of these suffixes (Microsoft's workflow hosts; add a sovereign cloud's).
+    teams_webhook_hosts: list[str] = ["logic.azure.com", "powerplatform.com"]
+    # Tests only: accept http://127.0.0.1 and http://localhost webhook URLs.
+    teams_allow_insecure_urls: bool = False
 
 
 class Settings(BaseSettings):

@@ -24,7 +24,13 @@ from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import AlreadyExists, NotFound, PermissionDenied, ValidationFailed
 from backend.core.settings import get_settings
 from backend.identity.models import User
-from backend.notifications import dispatch, formatting, rules, web_push_subscription
+from backend.notifications import (
+    dispatch,
+    formatting,
+    rules,
+    teams_webhook,
+    web_push_subscription,
+)
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -51,6 +57,8 @@ def _masked(kind: ChannelKind, address: str) -> str:
     (a browser subscription: its push service's host, never its keys)."""
     if kind is ChannelKind.WEB_PUSH:
         return web_push_subscription.host_of(address)
+    if kind is ChannelKind.TEAMS:  # the URL is a credential (ADR 0008)
+        return teams_webhook.mask(address)
     return address if len(address) <= 4 else f"…{address[-4:]}"
 
 
@@ -64,6 +72,13 @@ def _address(body: ContactMethodIn) -> str:
     if body.kind is ChannelKind.WEB_PUSH:
         insecure = get_settings().notifications.web_push_allow_insecure_endpoints
         return web_push_subscription.parse(address, allow_insecure=insecure).address()
+    if body.kind is ChannelKind.TEAMS:
+        settings = get_settings().notifications
+        address = teams_webhook.check_url(
+            address,
+            hosts=settings.teams_webhook_hosts,
+            allow_insecure=settings.teams_allow_insecure_urls,
+        )
     if len(address) > MAX_ADDRESS:
         raise ValidationFailed.field("address", f"at most {MAX_ADDRESS} characters")
     return address
@@ -97,7 +112,10 @@ def _out(method: ContactMethod) -> ContactMethodOut:
         id=method.id or 0,
         user_id=method.user_id,
         kind=method.kind,
-        address=method.address,
+        # A Teams webhook URL is a credential: shown as its host only (ADR 0008).
+        address=teams_webhook.mask(method.address)
+        if method.kind is ChannelKind.TEAMS
+        else method.address,
         label=method.label,
         verified=method.verified_at is not None,
         verified_at=method.verified_at,

@@ -11,6 +11,7 @@ from backend.notifications.providers.slack import SlackProvider
 from backend.notifications.providers.smtp import SmtpProvider
 from backend.notifications.providers.sns_push import SnsPushProvider
 from backend.notifications.providers.sns_sms import SnsSmsProvider
+from backend.notifications.providers.teams import TeamsProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
 from backend.notifications.providers.twilio_voice import TwilioVoiceProvider
 from backend.notifications.providers.web_push import WebPushProvider
@@ -24,7 +25,7 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "voice": ("outbox", "twilio"),
     "push": ("outbox", "sns"),
     "slack": ("outbox", "slack"),
-    "teams": ("outbox",),
+    "teams": ("outbox", "teams"),
     "web_push": ("outbox", "webpush"),
 }
 
@@ -58,6 +59,8 @@ def provider_named(name: str, channel: str, settings: NotificationSettings) -> P
         return SesEmailProvider(settings)
     if name == "slack":
         return SlackProvider(settings)
+    if name == "teams":
+        return TeamsProvider(settings)
     if name == "webpush":
         return WebPushProvider(settings)
     return OutboxProvider()
