@@ -33,9 +33,9 @@ from backend.ingest import auth, persist, single_statement
 from backend.ingest.auth import IntegrationSnapshot
 from backend.ingest.errors import IntegrationNotFound
 from backend.ingest.models import IntegrationType
-from backend.ingest.normalise import ParseContext, ParsedDelivery
+from backend.ingest.normalise import ParseContext, ParsedDelivery, storable
 from backend.ingest.parsers import PARSERS
-from backend.ingest.parsers.common import invalid
+from backend.ingest.parsers.common import invalid, loads
 from backend.ingest.schemas import IngestResult
 
 log = structlog.get_logger(__name__)
@@ -80,7 +80,7 @@ def sanitise_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 def _decode_json(body: bytes) -> Any:
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise invalid(((), f"not valid JSON: {exc}")) from exc
     except RecursionError as exc:  # "[[[[…": nested past the decoder's limit
@@ -107,7 +107,8 @@ def _stored_body(body: bytes, data: Any, kind: IntegrationType) -> str:
     if kind is IntegrationType.PAGERDUTY and isinstance(data, dict):
         # The routing key is the integration's secret: never kept.
         body = json.dumps({k: v for k, v in data.items() if k != "routing_key"}).encode()
-    return body[: get_settings().ingest.stored_body_bytes].decode("utf-8", errors="replace")
+    # storable: JSON in UTF-16 is valid and full of NUL bytes, which PostgreSQL text refuses.
+    return storable(body[: get_settings().ingest.stored_body_bytes].decode("utf-8", "replace"))
 
 
 def _authenticate_and_parse(
@@ -136,11 +137,11 @@ def _log_rejection(
                 integration_id=snapshot.id,
                 received_at=now,
                 reason=exc.code.value,
-                detail=exc.detail,
+                detail=storable(exc.detail),
                 http_status=exc.status,
                 headers=sanitise_headers(req.headers),
                 remote_ip=req.remote_ip,
-                body=body[:_REJECTED_BODY_BYTES].decode("utf-8", errors="replace"),
+                body=storable(body[:_REJECTED_BODY_BYTES].decode("utf-8", errors="replace")),
                 body_truncated=len(body) > _REJECTED_BODY_BYTES,
             )
     except ServiceUnavailable:

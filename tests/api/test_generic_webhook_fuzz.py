@@ -34,6 +34,7 @@ not_json = st.sampled_from(
         b'{"title": NaN, "severity": Infinity}',
         b'{"title": "x"}\x00',
         b'{"title": "x", "title": 1}',
+        '{"title": "sent as UTF-16"}'.encode("utf-16-le"),  # valid JSON, full of NUL bytes
     ]
 ) | st.binary(max_size=200)
 json_bodies = bodies(IntegrationType.GENERIC).map(lambda value: json.dumps(value).encode())

@@ -9,7 +9,6 @@ the delivery id.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -25,7 +24,7 @@ from backend.ingest.normalise import (
     links_from,
     text,
 )
-from backend.ingest.parsers.common import invalid, is_shallow, require_object
+from backend.ingest.parsers.common import invalid, is_shallow, loads, require_object
 
 # Only AWS's own SNS endpoints may be fetched to confirm a subscription.
 SUBSCRIBE_URL = re.compile(r"^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/\?", re.ASCII)
@@ -74,7 +73,7 @@ def _notification(envelope: Mapping[str, Any], ctx: ParseContext) -> ParsedDeliv
     message = envelope.get("Message")
     delivery_id = text(envelope.get("MessageId"), 200) or None
     try:
-        alarm = json.loads(message) if isinstance(message, str) else None
+        alarm = loads(message) if isinstance(message, str) else None
     except (ValueError, RecursionError):  # not JSON, or nested past the decoder's limit
         alarm = None
     if not is_shallow(alarm):

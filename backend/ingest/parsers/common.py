@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from backend.core.errors import FieldError, ValidationFailed
+
+
+def _not_json(constant: str) -> float:
+    msg = f"{constant} is not JSON"
+    raise ValueError(msg)
+
+
+def loads(document: str | bytes) -> Any:
+    """``json.loads`` refusing NaN and Infinity, which Python accepts but are not JSON (and
+    PostgreSQL's json columns refuse them when the payload is stored).
+
+    Raises:
+        ValueError: not JSON. RecursionError: nested past the decoder's limit.
+    """
+    return json.loads(document, parse_constant=_not_json)
+
 
 # Real payloads nest a handful of levels. Far deeper ones would blow the stack later (hashing
 # or storing the raw payload as JSON), so they are refused here, before anything recurses.
