@@ -66,7 +66,12 @@ def incident_metrics(
     require_authenticated(actor)
     # By default up to and including this instant (an incident opened "now" counts).
     end = end or clock.now() + timedelta(microseconds=1)
-    start = start or end - timedelta(days=1)
+    if start is None:
+        try:
+            start = end - timedelta(days=1)
+        except OverflowError as exc:  # end=0001-01-01…: the day before is out of range
+            too_early = ValidationFailed.field("end", "after 0001-01-02", loc_prefix="query")
+            raise too_early from exc
     bucket = timedelta(seconds=bucket_seconds)
     _check(start, end, bucket)
     scope = [col(Incident.service_id).in_(service_ids)] if service_ids else []
