@@ -30,19 +30,23 @@ from bench.responders import make_on_call  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 
-def _measure(calls: list[Callable[[], object]], statements: list[int]) -> dict[str, float]:
-    cpu, wall, counts = [], [], []
+def _measure(
+    calls: list[Callable[[], object]], statements: list[int], checkouts: list[int]
+) -> dict[str, float]:
+    cpu, wall, counts, transactions = [], [], [], []
     for call in calls:
-        before = statements[0]
+        before, checked_out = statements[0], checkouts[0]
         started_cpu, started = time.process_time(), time.perf_counter()
         call()
         cpu.append((time.process_time() - started_cpu) * 1000)
         wall.append((time.perf_counter() - started) * 1000)
         counts.append(statements[0] - before)
+        transactions.append(checkouts[0] - checked_out)
     return {
         "cpu_ms": statistics.median(cpu),
         "wall_ms": statistics.median(wall),
         "statements": statistics.median(counts),
+        "checkouts": statistics.median(transactions),
     }
 
 
@@ -64,17 +68,21 @@ def run(count: int) -> dict[str, Any]:
             select(Incident.id, Incident.escalation_token).where(col(Incident.id).in_(ids))
         ).all()
         tokens = {int(i or 0): str(token) for i, token in rows}
-    statements = [0]
+    statements, checkouts = [0], [0]
 
     def count_statement(*_: object) -> None:
         statements[0] += 1
 
+    def count_checkout(*_: object) -> None:
+        checkouts[0] += 1  # one per transaction (each with the pool's pre-ping)
+
     event.listen(db.get_engine(), "before_cursor_execute", count_statement)
+    event.listen(db.get_engine().pool, "checkout", count_checkout)
     warm = 20
     steps: list[Callable[[], object]] = [partial(engine.run_step, i, tokens[i], 0) for i in ids]
     for call in steps[:warm]:
         call()
-    step = _measure(steps[warm:], statements)
+    step = _measure(steps[warm:], statements, checkouts)
     with db.unit_of_work() as uow:
         notification_ids = uow.session.exec(
             select(Notification.id).where(col(Notification.incident_id).in_(ids))
@@ -84,13 +92,15 @@ def run(count: int) -> dict[str, Any]:
     ]
     for call in deliveries[:warm]:
         call()
-    deliver = _measure(deliveries[warm:], statements)
+    deliver = _measure(deliveries[warm:], statements, checkouts)
     print(
-        f"escalation step: {step['statements']:.0f} statements, {step['cpu_ms']:.1f} ms CPU, "
+        f"escalation step: {step['statements']:.0f} statements in {step['checkouts']:.0f} "
+        f"pool checkouts, {step['cpu_ms']:.1f} ms CPU, "
         f"{step['wall_ms']:.1f} ms wall (median of {len(steps) - warm})"
     )
     print(
-        f"notification delivery (outbox): {deliver['statements']:.0f} statements, "
+        f"notification delivery (outbox): {deliver['statements']:.0f} statements in "
+        f"{deliver['checkouts']:.0f} pool checkouts, "
         f"{deliver['cpu_ms']:.1f} ms CPU, {deliver['wall_ms']:.1f} ms wall "
         f"(median of {len(deliveries) - warm})"
     )
@@ -100,9 +110,11 @@ def run(count: int) -> dict[str, Any]:
             "step_cpu_ms": step["cpu_ms"],
             "step_wall_ms": step["wall_ms"],
             "step_statements": step["statements"],
+            "step_checkouts": step["checkouts"],
             "delivery_cpu_ms": deliver["cpu_ms"],
             "delivery_wall_ms": deliver["wall_ms"],
             "delivery_statements": deliver["statements"],
+            "delivery_checkouts": deliver["checkouts"],
         },
         "targets": {},
         "settings": {"count": count},

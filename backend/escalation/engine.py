@@ -37,7 +37,13 @@ from backend.escalation import targets
 from backend.escalation.models import PageRequest
 from backend.escalation.policy import Chain, StepPlan, from_snapshot, plan_step, to_snapshot
 from backend.incidents import timeline
-from backend.incidents.models import EscalationState, Incident, IncidentEventKind, IncidentStatus
+from backend.incidents.models import (
+    EscalationState,
+    Incident,
+    IncidentEventKind,
+    IncidentStatus,
+    Severity,
+)
 from backend.notifications import dispatch as notifications
 
 log = structlog.get_logger(__name__)
@@ -210,6 +216,7 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
                 cols.next_escalation_at,
                 cols.escalation_snapshot,
                 cols.service_id,
+                cols.severity,
             ).where(cols.id == incident_id)
         ).first()
         if row is None or row[0] != IncidentStatus.OPEN.value or row[1] != token or row[2] != step:
@@ -228,7 +235,7 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
         if plan.exhausts:
             _exhausted(uow, incident_id, service_id, chain)
             return StepResult(StepOutcome.EXHAUSTED)
-        paged = _fire(uow, incident_id, chain, plan, now)
+        paged = _fire(uow, incident_id, Severity(row[6]).value, chain, plan, now)
         _publish(uow, "incidents.incident.escalated", incident_id, service_id, step=step)
         assert plan.next_step is not None
         assert plan.wait_minutes is not None
@@ -268,7 +275,7 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
 
 
 def _fire(
-    uow: UnitOfWork, incident_id: int, chain: Chain, plan: StepPlan, now: datetime
+    uow: UnitOfWork, incident_id: int, severity: str, chain: Chain, plan: StepPlan, now: datetime
 ) -> tuple[int, ...]:
     session = uow.session
     assert plan.level is not None
@@ -313,7 +320,9 @@ def _fire(
             continue  # already paged for this level and pass
         paged.append(person.user_id)
         # Notifications are planned in this transaction and sent after commit.
-        planned = notifications.plan_page(uow, int(inserted[0]))
+        # From what this step holds: no reading the page request and incident back.
+        facts = notifications.PageFacts(incident_id, person.user_id, now, severity)
+        planned = notifications.plan_page(uow, int(inserted[0]), facts)
         unreachable = "" if planned else " No verified contact method: nobody is notified."
         timeline.record(
             session,

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -125,25 +125,40 @@ def methods_of(session: Session, user_id: int) -> list[rules.Method]:
     ]
 
 
-def plan_page(uow: UnitOfWork, page_request_id: int) -> int:
+@dataclass(frozen=True)
+class PageFacts:
+    """What the escalation step already knows of a page request it has just written (so
+    ``plan_page`` need not read the page request and its incident back)."""
+
+    incident_id: int
+    user_id: int
+    created_at: datetime
+    severity: str
+
+
+def plan_page(uow: UnitOfWork, page_request_id: int, facts: PageFacts | None = None) -> int:
     """Plan the notifications of one page request in the caller's transaction; returns how
     many. They are enqueued after commit, each delayed until it is due."""
     session = uow.session
-    page = session.get(PageRequest, page_request_id)
-    if page is None:
+    if facts is None:
+        page = session.get(PageRequest, page_request_id)
+        if page is None:
+            return 0
+        incident = session.get(Incident, page.incident_id)
+        if incident is None:
+            return 0
+        facts = PageFacts(page.incident_id, page.user_id, page.created_at, incident.severity.value)
+    user = session.get(User, facts.user_id)
+    if user is None or not user.is_active:
         return 0
-    incident = session.get(Incident, page.incident_id)
-    user = session.get(User, page.user_id)
-    if incident is None or user is None or not user.is_active:
-        return 0
-    urgency = rules.urgency_of(incident.severity.value)
+    urgency = rules.urgency_of(facts.severity)
     steps, _ = rules.effective_rules(_rule_steps(session, user.id or 0), urgency)
     quiet_row = session.get(QuietHours, user.id)
     quiet = (quiet_row.start_minute, quiet_row.end_minute) if quiet_row else None
     planned = rules.plan(
         steps,
         methods_of(session, user.id or 0),
-        page.created_at,
+        facts.created_at,
         urgency=urgency,
         quiet=quiet,
         time_zone=user.time_zone or "UTC",
@@ -154,8 +169,8 @@ def plan_page(uow: UnitOfWork, page_request_id: int) -> int:
         row = Notification(
             purpose=NotificationPurpose.PAGE,
             page_request_id=page_request_id,
-            incident_id=page.incident_id,
-            user_id=page.user_id,
+            incident_id=facts.incident_id,
+            user_id=facts.user_id,
             contact_method_id=item.contact_method_id,
             channel=ChannelKind(item.channel),
             address=item.address,
@@ -166,7 +181,7 @@ def plan_page(uow: UnitOfWork, page_request_id: int) -> int:
         session.add(row)
         rows.append(row)
     session.flush()
-    due = [(row.id or 0, row.next_attempt_at or page.created_at) for row in rows]
+    due = [(row.id or 0, row.next_attempt_at or facts.created_at) for row in rows]
     if due:
         uow.after_commit(lambda: _send_all(due))
     return len(due)

@@ -12,19 +12,29 @@ worker process sees the same state, and the failover order per channel.
 
 Counting is done with single UPDATE statements (``failures = failures + 1``), so concurrent
 workers never lose a failure.
+
+Each process remembers a breaker's row as it last read or wrote it, for ``KNOWN_FOR`` (5 s):
+a delivery then costs no breaker round trips while the breaker is closed and nothing fails
+(before, two extra transactions per send: the read and a success UPDATE). So a breaker opened
+by another worker process is seen here up to 5 s late, and while this process knows the
+breaker closed with no failures, its successes are written at most every 5 s (the success
+that resets another process's failure count, and ``last_success_at``, may lag as much).
+Failures are always written, and read back.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+import weakref
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import Engine, case, select, update
 
 from backend.core import clock
-from backend.core.db import insert_ignoring_conflict, unit_of_work
+from backend.core.db import get_engine, insert_ignoring_conflict, unit_of_work
 from backend.core.settings import NotificationSettings
 from backend.notifications.models import ProviderHealth
 
@@ -63,13 +73,55 @@ def chain(channel: str, settings: NotificationSettings) -> list[str]:
     return [primary] + ([failover] if failover and failover != primary else [])
 
 
+KNOWN_FOR = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A breaker's row as this process last read or wrote it (at ``at``)."""
+
+    at: datetime
+    opened_at: datetime | None
+    failures: int
+    success_at: datetime | None  # when this process last wrote a success
+
+
+# Per engine (tests use a database each), per provider name.
+_known: weakref.WeakKeyDictionary[Engine, dict[str, _Known]] = weakref.WeakKeyDictionary()
+_known_lock = threading.Lock()
+
+
+def _recall(name: str) -> _Known | None:
+    with _known_lock:
+        return _known.get(get_engine(), {}).get(name)
+
+
+def _fresh(known: _Known | None, since: datetime | None, now: datetime) -> bool:
+    return known is not None and since is not None and since <= now < since + KNOWN_FOR
+
+
+def _remember(name: str, at: datetime, opened_at: datetime | None, failures: int) -> None:
+    with _known_lock:
+        remembered = _known.setdefault(get_engine(), {})
+        before = remembered.get(name)
+        success_at = before.success_at if before else None
+        remembered[name] = _Known(at, opened_at, failures, success_at)
+
+
 def is_open(name: str, settings: NotificationSettings) -> bool:
     """True while the provider's breaker is open (calls must skip it)."""
-    with unit_of_work() as uow:
-        opened_at = uow.session.execute(
-            select(_H.c.opened_at).where(_H.c.name == name)
-        ).scalar_one_or_none()
-    return state_of(opened_at, clock.now(), settings.breaker_open_seconds) is BreakerState.OPEN
+    now = clock.now()
+    known = _recall(name)
+    if known is not None and _fresh(known, known.at, now):
+        opened_at = known.opened_at
+    else:
+        with unit_of_work() as uow:
+            row = uow.session.execute(
+                select(_H.c.opened_at, _H.c.consecutive_failures).where(_H.c.name == name)
+            ).first()
+        opened_at = row[0] if row is not None else None
+        _remember(name, now, opened_at, int(row[1]) if row is not None else 0)
+    return state_of(opened_at, now, settings.breaker_open_seconds) is BreakerState.OPEN
 
 
 def record(name: str, *, ok: bool, retryable: bool, summary: str, s: NotificationSettings) -> None:
@@ -77,6 +129,16 @@ def record(name: str, *, ok: bool, retryable: bool, summary: str, s: Notificatio
     if not ok and not retryable:
         return
     now = clock.now()
+    known = _recall(name)
+    if (
+        ok
+        and known is not None
+        and _fresh(known, known.at, now)
+        and known.opened_at is None
+        and known.failures == 0
+        and _fresh(known, known.success_at, now)
+    ):
+        return  # closed with no failures, and this process wrote a success moments ago
     with unit_of_work() as uow:
         session = uow.session
         insert_ignoring_conflict(
@@ -111,7 +173,17 @@ def record(name: str, *, ok: bool, retryable: bool, summary: str, s: Notificatio
                     else_=_H.c.opened_at,
                 ),
             }
-        session.execute(update(_H).where(_H.c.name == name).values(**values))
+        after = session.execute(
+            update(_H)
+            .where(_H.c.name == name)
+            .values(**values)
+            .returning(_H.c.opened_at, _H.c.consecutive_failures)
+        ).one()
+    _remember(name, now, after[0], int(after[1]))
+    if ok:
+        with _known_lock:
+            remembered = _known[get_engine()]
+            remembered[name] = replace(remembered[name], success_at=now)
 
 
 def provider_health(settings: NotificationSettings) -> list[HealthOut]:

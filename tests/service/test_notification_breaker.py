@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from sqlalchemy import update
 
+from backend.core.db import unit_of_work
 from backend.core.settings import NotificationSettings, get_settings
 from backend.notifications import dispatch, health, queries
 from backend.notifications.dispatch import DeliverOutcome
 from backend.notifications.health import BreakerState, state_of
-from backend.notifications.models import ChannelKind, NotificationStatus
+from backend.notifications.models import ChannelKind, NotificationStatus, ProviderHealth
 from backend.notifications.providers import OutgoingMessage
 from tests.factories.identity import actor_of
 from tests.factories.notifications import verified_method
@@ -134,3 +136,41 @@ def test_a_page_goes_out_through_the_failover_provider_when_twilio_is_down(
     assert (attempt.provider, attempt.status) == ("outbox", NotificationStatus.DELIVERED)
     assert attempt.response.startswith("twilio: Twilio 503 (code 20500)")
     assert len(twilio.requests) == 1
+
+
+def test_a_closed_breaker_costs_no_write_per_success_and_other_processes_are_seen_soon(
+    twilio: FakeTwilio,  # the fixture (settings and database)
+    traveller: time_machine.Coordinates,
+) -> None:
+    s = twilio_settings(twilio)
+
+    def last_success() -> datetime | None:
+        (row,) = [h for h in health.provider_health(s) if h.name == "twilio"]
+        return row.last_success_at
+
+    health.record("twilio", ok=True, retryable=False, summary="ok", s=s)
+    assert last_success() == T0
+    # Closed, no failures, written moments ago: the next successes are not written...
+    traveller.shift(timedelta(seconds=4))
+    health.record("twilio", ok=True, retryable=False, summary="ok", s=s)
+    assert last_success() == T0
+    # ...until KNOWN_FOR has passed.
+    traveller.shift(timedelta(seconds=1))
+    health.record("twilio", ok=True, retryable=False, summary="ok", s=s)
+    assert last_success() == T0 + timedelta(seconds=5)
+    # Failures are always written; after one, the next success is written at once.
+    health.record("twilio", ok=False, retryable=True, summary="503", s=s)
+    assert states(s) == [("twilio", BreakerState.CLOSED, 1)]
+    health.record("twilio", ok=True, retryable=False, summary="ok", s=s)
+    assert states(s) == [("twilio", BreakerState.CLOSED, 0)]
+    # Another worker process opens the breaker: this one sees it once what it knows is stale.
+    assert not health.is_open("twilio", s)
+    with unit_of_work() as uow:
+        uow.session.execute(
+            update(ProviderHealth.__table__)  # type: ignore[attr-defined]
+            .where(ProviderHealth.__table__.c.name == "twilio")  # type: ignore[attr-defined]
+            .values(opened_at=T0 + timedelta(seconds=5), consecutive_failures=3)
+        )
+    assert not health.is_open("twilio", s)
+    traveller.shift(health.KNOWN_FOR)
+    assert health.is_open("twilio", s)
