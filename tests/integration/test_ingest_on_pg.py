@@ -2,8 +2,9 @@
 
 On PostgreSQL a delivery of one firing alert is stored by one statement (the
 ``oncall_ingest_trigger`` function, ADR 0010); on SQLite, and for every other delivery, by the
-Python path. These are the same test functions as ``tests/service/test_ingest.py`` and
-``tests/service/test_escalation_engine.py`` (imported, not copied), run here with the
+Python path. These are the same test functions as ``tests/service/test_ingest.py``,
+``tests/service/test_ingest_escalation_start.py`` and ``tests/service/test_escalation_engine.py``
+(imported, not copied), run here with the
 ``engine`` fixture replaced by a PostgreSQL one, so both paths answer to the same behaviour.
 """
 
@@ -25,6 +26,7 @@ from tests.factories.ingest import make_integration, send_generic
 from tests.integration.conftest import migrate
 from tests.service.test_escalation_engine import *  # noqa: F403  # the same tests, on PostgreSQL
 from tests.service.test_ingest import *  # noqa: F403  # the same tests, on PostgreSQL
+from tests.service.test_ingest_escalation_start import *  # noqa: F403  # the same, on PostgreSQL
 
 pytestmark = pytest.mark.integration
 
