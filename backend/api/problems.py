@@ -197,6 +197,20 @@ def install(app: FastAPI) -> None:
             detail=str(exc.detail) if exc.detail else title,
         )
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        # Dates near year 1 or 9999 with an offset (converting to UTC leaves the calendar),
+        # windows computed from them: the input is past what can be represented, so it is the
+        # client's error. Logged with the trace, so a server-side overflow still shows.
+        log.warning("value_out_of_range", path=request.url.path, exc_info=exc)
+        return problem(
+            request,
+            status=422,
+            code=ErrorCode.VALIDATION_FAILED.value,
+            title="Validation failed",
+            detail="A date or number is out of the range that can be represented.",
+        )
+
     @app.exception_handler(Exception)
     async def _unknown(request: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled_exception", path=request.url.path, exc_info=exc)

@@ -20,6 +20,15 @@ def test_metrics_ending_in_year_one_is_a_422_not_a_crash(client: TestClient) -> 
     assert answer.json()["errors"][0]["loc"] == ["query", "end"]
 
 
+def test_a_date_that_leaves_the_calendar_in_utc_is_a_422_not_a_crash(client: TestClient) -> None:
+    answer = client.get(
+        "/api/v1/audit",
+        params={"since": "0001-01-01T00:00:05+00:05"},
+        headers=bearer(issue_key(Scope.AUDIT_READ)),
+    )
+    assert (answer.status_code, answer.headers["content-type"]) == (422, PROBLEM)
+
+
 def test_an_id_past_64_bits_is_a_422_not_a_crash(client: TestClient) -> None:
     answer = client.get(
         "/api/v1/teams/515374051329979382297010372608",
