@@ -8,16 +8,20 @@ Public contract (docs/integrations/). 202 means committed. The body is read with
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from anyio import CapacityLimiter
 from anyio.lowlevel import RunVar
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from backend.api import problems
 from backend.api.deps import client_ip
+from backend.core.errors import DomainError
 from backend.core.settings import get_settings
 from backend.ingest import heartbeats
 from backend.ingest import service as ingest
@@ -110,6 +114,48 @@ async def inbound(
         query_token=request.query_params.get("token"),
         remote_ip=client_ip(request),
     )
+
+
+_GENERIC_PATH = re.compile(r"/api/v1/integrations/([^/]{1,64})/alerts")
+
+
+class GenericAlertFastPath:
+    """ASGI middleware: ``POST /api/v1/integrations/{key}/alerts`` straight to the service.
+
+    The signed generic webhook is the ingest hot path; FastAPI's routing (each of ~200 routes
+    tried in order), dependency solving and response-model validation cost about a tenth of
+    its CPU per alert (docs/benchmarks.md). This answers it with the same service call, the
+    same 202 body and the same problem+json errors as :func:`generic_alert` (which stays for
+    the OpenAPI document and answers what this passes on: other paths and methods, keys over
+    64 characters). Installed inside RequestContextMiddleware, so request ids and security
+    headers are unchanged; unexpected errors still reach the app's 500 handler.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST":
+            path: str = scope["path"]
+            root: str = scope.get("root_path", "")
+            match = _GENERIC_PATH.fullmatch(path[len(root) :] if path.startswith(root) else path)
+            if match is not None:
+                await self._answer(match[1], scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    async def _answer(self, key: str, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response: Response
+        try:
+            request_in = await inbound(request, IntegrationType.GENERIC, key)
+            result = await in_ingest_thread(ingest.ingest, request_in)
+            response = Response(
+                result.model_dump_json(), status_code=202, media_type="application/json"
+            )
+        except DomainError as exc:
+            response = problems.from_domain_error(request, exc)
+        await response(scope, receive, send)
 
 
 @router.post(
