@@ -4,8 +4,9 @@ restarted, incidents acknowledged and resolved as they come; then the books.
 ``ONCALL_SOAK_SECONDS`` (default 30) and ``ONCALL_SOAK_RATE`` (alerts/s, default 20: what this
 shared 2-core machine sustains beside the rest of the suite) size it; ``ONCALL_SOAK_SEED``
 replays the chaos of a printed run; ``make chaos`` runs 10 minutes at 200/s. The rate is a
-target for the sender, not an assertion: the test prints what was achieved. Alerts use 40 dedup keys, so most join an open incident and resolved keys open new
-ones; every alert has its own Idempotency-Key. Every answer must be a 202.
+target for the sender, not an assertion: the test prints what was achieved. Alerts use 40
+dedup keys, so most join an open incident and resolved keys open new ones; every alert has its
+own Idempotency-Key. Every answer must be a 202.
 """
 
 from __future__ import annotations
