@@ -25,6 +25,7 @@ from backend.api.routes import (
     v1_services,
     v1_teams,
     v1_users,
+    web_push,
 )
 
 API_ROUTERS = (
@@ -47,6 +48,7 @@ API_ROUTERS = (
     v1_escalation_policies.router,
     v1_escalation_policies.outbox_router,
     v1_notifications.router,
+    web_push.router,
     remote_actions.router,
 )
 
@@ -63,5 +65,7 @@ def create_api() -> FastAPI:
     problems.install(app)
     for router in API_ROUTERS:
         app.include_router(router)
+    # Added first, so it runs inside RequestContextMiddleware (request id, security headers).
+    app.add_middleware(ingest.GenericAlertFastPath)
     app.add_middleware(RequestContextMiddleware)
     return app
