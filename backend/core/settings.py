@@ -88,6 +88,11 @@ class IngestSettings(BaseModel):
     max_timestamp_skew_seconds: int = 60
     # Stored copy of each delivery's raw body (the delivery log); longer bodies are cut.
     stored_body_bytes: int = 64 * 1024
+    # CloudWatch through SNS: check each message's SNS signature (certificates fetched only
+    # from sns.<region>.amazonaws.com). The cert prefix lets tests serve their own from
+    # 127.0.0.1; never set it on a real deployment.
+    sns_verify_signatures: bool = True
+    sns_test_cert_url_prefix: str = ""
 
 
 class CalendarSettings(BaseModel):

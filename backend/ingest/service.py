@@ -29,7 +29,7 @@ from backend.core.errors import (
 )
 from backend.core.logging import SECRET_KEY_PATTERN
 from backend.core.settings import get_settings
-from backend.ingest import auth, persist, single_statement
+from backend.ingest import auth, persist, single_statement, sns_check
 from backend.ingest.auth import IntegrationSnapshot
 from backend.ingest.errors import IntegrationNotFound
 from backend.ingest.models import IntegrationType
@@ -122,6 +122,8 @@ def _authenticate_and_parse(
         token = auth.bearer_or_token(req.headers, req.query_token)
         snapshot = auth.check_token(snapshot, token, now)
     data = _decode_json(body)
+    if snapshot.type is IntegrationType.CLOUDWATCH:
+        sns_check.verify_delivery(data)
     parsed = PARSERS[snapshot.type](data, ParseContext(received_at=now, header_time=header_time))
     return Checked(snapshot, parsed, body, _stored_body(body, data, snapshot.type), now)
 

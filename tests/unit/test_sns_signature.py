@@ -2,57 +2,14 @@
 
 from __future__ import annotations
 
-import base64
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
 
-from backend.ingest.sns_signature import (
-    CertificateCache,
-    SnsSignatureError,
-    canonical_string,
-    verify,
-)
-
-CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem"
-KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def _cert_pem(key: rsa.RSAPrivateKey) -> bytes:
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-PEM = _cert_pem(KEY)
-
-
-def _signed(
-    message: dict[str, Any], version: str = "2", key: rsa.RSAPrivateKey = KEY
-) -> dict[str, Any]:
-    algorithm = hashes.SHA256() if version == "2" else hashes.SHA1()  # noqa: S303 - SNS v1 is SHA1
-    signed = {
-        **message,
-        "SignatureVersion": version,
-        "SigningCertURL": message.get("SigningCertURL", CERT_URL),
-    }
-    signature = key.sign(canonical_string(signed), padding.PKCS1v15(), algorithm)
-    return {**signed, "Signature": base64.b64encode(signature).decode()}
-
+from backend.ingest.sns_signature import CertificateCache, SnsSignatureError, verify
+from tests.factories.sns import CERT_URL, PEM, certificate_server, signed
 
 NOTIFICATION = {
     "Type": "Notification",
@@ -90,18 +47,18 @@ class CountingFetch:
 def test_a_message_signed_by_the_certificate_verifies(
     version: str, message: dict[str, Any]
 ) -> None:
-    verify(_signed(message, version), CertificateCache(CountingFetch()))
+    verify(signed(message, version), CertificateCache(CountingFetch()))
 
 
 def test_subject_is_optional_in_a_notification() -> None:
     without = {k: v for k, v in NOTIFICATION.items() if k != "Subject"}
-    verify(_signed(without), CertificateCache(CountingFetch()))
+    verify(signed(without), CertificateCache(CountingFetch()))
 
 
 @pytest.mark.parametrize("field", ["Message", "TopicArn", "Timestamp", "Subject", "Type"])
 def test_any_signed_field_changed_after_signing_is_refused(field: str) -> None:
     tampered = {
-        **_signed(NOTIFICATION),
+        **signed(NOTIFICATION),
         field: "SubscriptionConfirmation" if field == "Type" else "x",
     }
     with pytest.raises(SnsSignatureError):
@@ -111,7 +68,7 @@ def test_any_signed_field_changed_after_signing_is_refused(field: str) -> None:
 def test_a_signature_by_another_key_is_refused() -> None:
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(SnsSignatureError, match="does not match"):
-        verify(_signed(NOTIFICATION, key=other), CertificateCache(CountingFetch()))
+        verify(signed(NOTIFICATION, key=other), CertificateCache(CountingFetch()))
 
 
 @pytest.mark.parametrize(
@@ -127,7 +84,7 @@ def test_a_signature_by_another_key_is_refused() -> None:
 def test_certificates_come_only_from_sns_addresses(url: str) -> None:
     fetch = CountingFetch()
     with pytest.raises(SnsSignatureError, match="not an Amazon SNS certificate"):
-        verify(_signed({**NOTIFICATION, "SigningCertURL": url}), CertificateCache(fetch))
+        verify(signed({**NOTIFICATION, "SigningCertURL": url}), CertificateCache(fetch))
     assert fetch.urls == []  # refused before any request is made
 
 
@@ -140,7 +97,7 @@ def test_certificates_come_only_from_sns_addresses(url: str) -> None:
     ],
 )
 def test_unsigned_or_malformed_signatures_are_refused(change: dict[str, Any], reason: str) -> None:
-    message = {k: v for k, v in {**_signed(NOTIFICATION), **change}.items() if v is not None}
+    message = {k: v for k, v in {**signed(NOTIFICATION), **change}.items() if v is not None}
     with pytest.raises(SnsSignatureError, match=reason):
         verify(message, CertificateCache(CountingFetch()))
 
@@ -149,42 +106,27 @@ def test_the_certificate_is_fetched_once_then_cached_until_its_ttl() -> None:
     fetch = CountingFetch()
     cache = CertificateCache(fetch)
     for _ in range(3):
-        verify(_signed(NOTIFICATION), cache)
+        verify(signed(NOTIFICATION), cache)
     assert fetch.urls == [CERT_URL]
     expiring = CertificateCache(fetch, ttl_seconds=0)
-    verify(_signed(NOTIFICATION), expiring)
-    verify(_signed(NOTIFICATION), expiring)
+    verify(signed(NOTIFICATION), expiring)
+    verify(signed(NOTIFICATION), expiring)
     assert len(fetch.urls) == 3
 
 
 def test_a_certificate_that_is_not_pem_is_refused() -> None:
     with pytest.raises(SnsSignatureError, match="could not be fetched"):
-        verify(_signed(NOTIFICATION), CertificateCache(CountingFetch(b"<html>nope</html>")))
+        verify(signed(NOTIFICATION), CertificateCache(CountingFetch(b"<html>nope</html>")))
 
 
 @pytest.fixture
 def cert_server() -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            status, body = (200, PEM) if self.path == "/cert.pem" else (404, b"no")
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            del args
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with certificate_server() as prefix:
+        yield prefix
 
 
 def test_the_certificate_is_downloaded_over_http(cert_server: str) -> None:
     cache = CertificateCache(extra_url_prefix=cert_server)
-    verify(_signed({**NOTIFICATION, "SigningCertURL": cert_server + "cert.pem"}), cache)
+    verify(signed({**NOTIFICATION, "SigningCertURL": cert_server + "cert.pem"}), cache)
     with pytest.raises(SnsSignatureError, match="could not be fetched"):
-        verify(_signed({**NOTIFICATION, "SigningCertURL": cert_server + "missing.pem"}), cache)
+        verify(signed({**NOTIFICATION, "SigningCertURL": cert_server + "missing.pem"}), cache)
