@@ -5,7 +5,9 @@ the same incident list and metrics for itself: with 200 tabs, one acknowledgemen
 service calls and the pushes queued behind them (docs/benchmarks.md, browser updates). Now
 ``realtime`` opens a *batch* per event (a context variable every push task inherits), and
 ``shared(key, fn, ...)`` runs ``fn`` once per key within it; tabs with the same filters share
-one read. Outside a batch (a user's own click) it simply calls ``fn``.
+one read. Outside a batch (a user's own click) it simply calls ``fn``. A shared read may
+start before a tab's previous refresh was applied, so ``stamped`` also says when it started
+and pages keep whichever data is newer.
 
 A push has no request of its own, so the tab's session is resolved from a short per-process
 cache (``ACTOR_TTL_SECONDS``) instead of once per tab per event. That is safe because pushes
@@ -49,14 +51,29 @@ async def shared(key: Hashable, fn: Callable[..., T], *args: Any, **kwargs: Any)
     ``key`` must capture everything the result depends on (filters, limits, the user where
     the answer is personal); tabs awaiting the same key get the same result or exception.
     """
+    return (await stamped(key, fn, *args, **kwargs))[1]
+
+
+async def stamped(key: Hashable, fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[int, T]:
+    """Like ``shared``, with the wall-clock nanoseconds at which the read started.
+
+    A tab may apply a shared read after a newer one (its state lock was busy while another
+    event's read ran): comparing stamps lets it keep the newer data it already shows.
+    """
     batch = _batch.get()
     if batch is None:
-        return await call(fn, *args, **kwargs)
+        return await _timed(fn, *args, **kwargs)
     future = batch.get(key)
     if future is None:
-        future = asyncio.ensure_future(call(fn, *args, **kwargs))
+        future = asyncio.ensure_future(_timed(fn, *args, **kwargs))
         batch[key] = future
-    return await asyncio.shield(future)
+    result: tuple[int, T] = await asyncio.shield(future)
+    return result
+
+
+async def _timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[int, T]:
+    started = time.time_ns()
+    return started, await call(fn, *args, **kwargs)
 
 
 async def actor(session_token: str, resolve: Callable[[], Actor]) -> Actor:

@@ -268,8 +268,32 @@ def flip(
     ]
 
 
+def _rows_page(actor: Actor, flt: IncidentFilter, limit: int) -> tuple[list[IncidentRow], str]:
+    """The dashboard's rows (built once per live event for every tab with this view)."""
+    page = queries.list_incidents(actor, flt, limit=limit)
+    return [row_of(i) for i in page.items], page.next_cursor or ""
+
+
+def _metrics_view(
+    actor: Actor, start: datetime, end: datetime, bucket_seconds: int, window: str
+) -> dict[str, Any]:
+    """The metric vars of the dashboard, by state var name."""
+    data = metrics.incident_metrics(actor, start, end, bucket_seconds=bucket_seconds)
+    return {
+        "open_now": data.open_now,
+        "unacknowledged_now": data.unacknowledged_now,
+        "opened_in_window": data.opened,
+        "mtta": duration_text(data.mtta_seconds),
+        "mttr": duration_text(data.mttr_seconds),
+        "chart": [p.model_dump() for p in chart_points(data, window)],
+    }
+
+
 class IncidentsState(SessionState):
     items: list[IncidentRow] = []
+    # When the rows / metrics shown were read (wall ns): an older live read is not applied.
+    _rows_read_at: int = 0
+    _metrics_read_at: int = 0
     cursor: str = ""
     loaded: bool = False
     loading_more: bool = False
@@ -358,36 +382,46 @@ class IncidentsState(SessionState):
         )
 
     async def _first_page(self, actor: Actor, limit: int = PAGE_SIZE) -> None:
-        page = await live_reads.shared(
+        read_at, (rows, cursor) = await live_reads.stamped(
             ("incidents.list", self._view_key(actor), limit),
-            queries.list_incidents,
+            _rows_page,
             actor,
             self._filter(),
-            limit=limit,
+            limit,
         )
-        self.items = [row_of(i) for i in page.items]
-        self.cursor = page.next_cursor or ""
-        shown = {r.id for r in self.items}
-        self.selected = [i for i in self.selected if i in shown]
-        self.loaded = True
+        if read_at < self._rows_read_at:
+            return  # another event's newer read is already shown
+        self._rows_read_at = read_at
+        # Assign only what changed: Reflex sends every assigned var to the browser again, and
+        # a live refresh runs for every open dashboard.
+        if rows != self.items:
+            self.items = rows
+        if cursor != self.cursor:
+            self.cursor = cursor
+        shown = {r.id for r in rows}
+        if any(i not in shown for i in self.selected):
+            self.selected = [i for i in self.selected if i in shown]
+        if not self.loaded:
+            self.loaded = True
 
     async def _metrics(self, actor: Actor) -> None:
         length, bucket = WINDOWS.get(self.window, WINDOWS["24h"])
         end = clock.now() + timedelta(microseconds=1)
-        data = await live_reads.shared(
+        read_at, view = await live_reads.stamped(
             ("incidents.metrics", self.window),
-            metrics.incident_metrics,
+            _metrics_view,
             actor,
             end - length,
             end,
-            bucket_seconds=int(bucket.total_seconds()),
+            int(bucket.total_seconds()),
+            self.window,
         )
-        self.open_now = data.open_now
-        self.unacknowledged_now = data.unacknowledged_now
-        self.opened_in_window = data.opened
-        self.mtta = duration_text(data.mtta_seconds)
-        self.mttr = duration_text(data.mttr_seconds)
-        self.chart = [p.model_dump() for p in chart_points(data, self.window)]
+        if read_at < self._metrics_read_at:
+            return
+        self._metrics_read_at = read_at
+        for name, value in view.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     async def _load_presets(self, actor: Actor) -> None:
         rows: list[PresetOut] = await call(presets.list_presets, actor)

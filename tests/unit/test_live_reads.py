@@ -120,3 +120,16 @@ def test_a_cached_push_actor_expires(monkeypatch: pytest.MonkeyPatch) -> None:
 
     asyncio.run(main())
     assert resolved == [1, 1]
+
+
+def test_a_shared_read_says_when_it_started() -> None:
+    counter = Counter()
+
+    async def main() -> tuple[tuple[int, str], tuple[int, str]]:
+        first = await live_reads.stamped("k", counter.read, "open")
+        second = await live_reads.stamped("k", counter.read, "open")
+        return first, second
+
+    (t1, r1), (t2, r2) = asyncio.run(main())
+    assert r1 == r2 == "rows of open"
+    assert 0 < t1 <= t2
