@@ -34,7 +34,7 @@ from backend.escalation.models import PageRequest
 from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
-from backend.notifications import critical, formatting, health, magic_links, rules
+from backend.notifications import critical, fallback, formatting, health, magic_links, rules
 from backend.notifications.action_models import Action
 from backend.notifications.models import (
     ChannelKind,
@@ -50,6 +50,7 @@ from backend.notifications.providers import OutgoingMessage, ProviderResult, pro
 
 log = structlog.get_logger(__name__)
 _N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+_PR = PageRequest.__table__  # type: ignore[attr-defined]
 EARLY_TOLERANCE = timedelta(seconds=2)
 CHANNEL_NAMES = {
     "email": "e-mail",
@@ -326,7 +327,7 @@ def deliver(notification_id: int) -> DeliverOutcome:
     """Deliver one notification if it is due (the DELIVER_NOTIFICATION actor). Idempotent."""
     settings = get_settings().notifications
     now = clock.now()
-    lease = timedelta(seconds=settings.timeout_seconds + 60)
+    lease = timedelta(seconds=settings.timeout_seconds + settings.lease_margin_seconds)
     with unit_of_work() as uow:
         session = uow.session
         row = session.get(Notification, notification_id)
@@ -336,6 +337,12 @@ def deliver(notification_id: int) -> DeliverOutcome:
             row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE
         ):
             return DeliverOutcome.NOT_DUE
+        if row.status is NotificationStatus.SENDING and (
+            row.next_attempt_at is not None and row.next_attempt_at > now
+        ):
+            # Another worker holds the claim and may be sending right now: a duplicate message
+            # must not mark it skipped (found by tests/reliability's books).
+            return DeliverOutcome.STALE
         reason = _skip_reason(session, row)
         if reason is not None:
             _finish_skipped(session, row, reason, now)
@@ -458,12 +465,25 @@ def _record(
         if row.incident_id is not None and outcome is not DeliverOutcome.RETRY:
             _timeline_outcome(session, row, outcome, attempt, result)
         if outcome is DeliverOutcome.FAILED and row.purpose is NotificationPurpose.PAGE:
-            admins = critical.after_failure(
-                session, row, _page_context(session, row), _who(session, row)
-            )
-            if admins:
-                uow.after_commit(lambda: _send_all(admins))
+            after_page_failure(uow, row)
     return outcome
+
+
+def after_page_failure(uow: UnitOfWork, row: Notification) -> None:
+    """A page notification has just failed for good (its FAILED status is written in this
+    transaction): fall back to the next channel tier and, when e-mail and SMS have both
+    failed, page the platform admins. The page request's row is locked first, so failures of
+    one page request finishing together are decided one after the other, each seeing the
+    statuses the ones before it committed (PostgreSQL row lock; SQLite has one writer)."""
+    session = uow.session
+    if row.page_request_id is None or row.incident_id is None:
+        return
+    session.execute(update(_PR).where(_PR.c.id == row.page_request_id).values(status=_PR.c.status))
+    who = _who(session, row)
+    planned = fallback.after_failure(session, row, who)
+    planned += critical.after_failure(session, row, _page_context(session, row), who)
+    if planned:
+        uow.after_commit(lambda: _send_all(planned))
 
 
 def _timeline_outcome(

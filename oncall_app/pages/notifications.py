@@ -5,7 +5,14 @@ from __future__ import annotations
 import reflex as rx
 
 from oncall_app.layout import page
-from oncall_app.state.notifications import KINDS, HealthRow, MethodRow, OutboxMsg, StepRow
+from oncall_app.state.notifications import (
+    KINDS,
+    HealthRow,
+    MethodRow,
+    OutboxMsg,
+    StepRow,
+    StepTarget,
+)
 from oncall_app.state.notifications import NotificationsState as S
 
 
@@ -80,6 +87,25 @@ def _methods() -> rx.Component:
                 reset_on_submit=True,
                 width="100%",
             ),
+            rx.hstack(
+                rx.button(
+                    rx.icon("bell_ring", size=14),
+                    "Enable browser notifications on this device",
+                    variant="soft",
+                    on_click=S.enable_browser_push,
+                    custom_attrs={"data-testid": "enable-browser-push"},
+                ),
+                rx.text(
+                    "Pages arrive as notifications in this browser, even with OnCall closed; "
+                    "a click opens the incident.",
+                    size="1",
+                    color=rx.color("gray", 11),
+                ),
+                spacing="2",
+                align="center",
+                wrap="wrap",
+                width="100%",
+            ),
             spacing="3",
             width="100%",
         ),
@@ -90,7 +116,7 @@ def _methods() -> rx.Component:
 def _step(s: StepRow) -> rx.Component:
     return rx.hstack(
         rx.text((s.index + 1).to_string() + ".", size="2", width="1.5em"),
-        rx.badge(s.channel, variant="soft"),
+        rx.badge(rx.cond(s.label != "", s.label, s.channel), variant="soft"),
         rx.text(
             rx.cond(s.delay == 0, "immediately", "after " + s.delay.to_string() + " min"),
             size="2",
@@ -115,7 +141,12 @@ def _step(s: StepRow) -> rx.Component:
         ),
         width="100%",
         align="center",
+        custom_attrs={"data-testid": "rule-step"},
     )
+
+
+def _target(t: StepTarget) -> rx.Component:
+    return rx.select.item(t.label, value=t.value)
 
 
 def _rules(urgency: str, title: str) -> rx.Component:
@@ -132,7 +163,14 @@ def _rules(urgency: str, title: str) -> rx.Component:
         rx.form(
             rx.flex(
                 rx.el.input(type="hidden", name="urgency", value=urgency),
-                rx.select(KINDS, name="channel", default_value="email", width="8em"),
+                rx.select.root(
+                    rx.select.trigger(
+                        min_width="8em", custom_attrs={"data-testid": f"step-target-{urgency}"}
+                    ),
+                    rx.select.content(rx.foreach(S.targets, _target)),
+                    name="channel",
+                    default_value="email",
+                ),
                 rx.input(
                     name="delay", type="number", min=0, max=1440, default_value="0", width="6em"
                 ),
@@ -155,7 +193,8 @@ def _rules_card() -> rx.Component:
         rx.vstack(
             rx.heading("My notification rules", size="4"),
             rx.text(
-                "Each step notifies every verified method of its channel, after its delay.",
+                "Each step notifies every verified method of its channel (or the one method it "
+                "names), after its delay.",
                 size="1",
                 color=rx.color("gray", 11),
             ),
@@ -165,9 +204,23 @@ def _rules_card() -> rx.Component:
             rx.form(
                 rx.flex(
                     rx.text("Quiet hours for low urgency", size="2"),
-                    rx.input(name="start", placeholder="22:00", width="6em"),
+                    rx.input(
+                        name="start",
+                        placeholder="22:00",
+                        value=S.quiet_start,
+                        on_change=S.set_quiet_start,
+                        width="6em",
+                        custom_attrs={"data-testid": "quiet-start"},
+                    ),
                     rx.text("to", size="2"),
-                    rx.input(name="end", placeholder="07:00", width="6em"),
+                    rx.input(
+                        name="end",
+                        placeholder="07:00",
+                        value=S.quiet_end,
+                        on_change=S.set_quiet_end,
+                        width="6em",
+                        custom_attrs={"data-testid": "quiet-end"},
+                    ),
                     rx.button("Save", size="2", variant="soft", type="submit"),
                     spacing="2",
                     align="center",
@@ -175,7 +228,21 @@ def _rules_card() -> rx.Component:
                 ),
                 on_submit=S.set_quiet,
             ),
-            rx.text("Leave both empty to clear quiet hours.", size="1", color=rx.color("gray", 10)),
+            rx.text(
+                rx.cond(
+                    S.quiet_start != "",
+                    "Low-urgency pages due between "
+                    + S.quiet_start
+                    + " and "
+                    + S.quiet_end
+                    + " (your time zone) wait until the quiet hours end. ",
+                    "No quiet hours: low-urgency pages go out at any hour. ",
+                ),
+                "Leave both empty to clear quiet hours.",
+                size="1",
+                color=rx.color("gray", 10),
+                custom_attrs={"data-testid": "quiet-hours-now"},
+            ),
             spacing="3",
             width="100%",
         ),
@@ -227,6 +294,37 @@ def _health(h: HealthRow) -> rx.Component:
         ),
         rx.table.cell(h.failures.to_string()),
         rx.table.cell(rx.text(h.last_error, size="1", word_break="break-word")),
+    )
+
+
+def _my_outbox() -> rx.Component:
+    return rx.card(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Your latest outbox messages", size="4"),
+                rx.spacer(),
+                rx.button(
+                    rx.icon("refresh_cw", size=14),
+                    "Refresh",
+                    size="2",
+                    variant="soft",
+                    on_click=S.refresh,
+                ),
+                width="100%",
+            ),
+            rx.text(
+                "This installation stores some messages in its outbox instead of sending them: "
+                "here are yours (verification codes and pages), newest first.",
+                size="1",
+                color=rx.color("gray", 11),
+                width="100%",
+            ),
+            rx.vstack(rx.foreach(S.my_outbox, _message), spacing="0", width="100%"),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        custom_attrs={"data-testid": "my-outbox"},
     )
 
 
@@ -309,7 +407,18 @@ def notifications_page() -> rx.Component:
                 custom_attrs={"data-testid": "unreachable-warning"},
             ),
         ),
+        rx.foreach(
+            S.on_call_gaps,
+            lambda gap: rx.callout(
+                gap,
+                icon="triangle_alert",
+                color_scheme="orange",
+                size="2",
+                custom_attrs={"data-testid": "on-call-gap"},
+            ),
+        ),
         _methods(),
+        rx.cond(~S.is_platform_admin & (S.my_outbox.length() > 0), _my_outbox()),
         _rules_card(),
         rx.cond(S.is_platform_admin, _admin()),
         spacing="4",

@@ -289,8 +289,10 @@ def test_a_failing_provider_is_retried_with_backoff_up_to_5_attempts_then_failed
         (n, NotificationStatus.FAILED, "twilio") for n in range(1, 6)
     ]
     lines = timeline(incident_id, *NOTIFY_KINDS)
-    assert len(lines) == 1
+    assert len(lines) == 2
     assert lines[0].startswith("SMS to Ann failed after 5 attempt(s): ConnectionError")
+    # Voice would be the last resort (NOTIF-03), but Ann has no voice method.
+    assert lines[1] == "SMS to Ann failed; Ann has no verified voice method to fall back to."
 
 
 def test_the_sweeper_resends_lost_and_stuck_deliveries(world: World) -> None:
@@ -471,6 +473,7 @@ def test_email_and_sms_both_failing_pages_the_platform_admins_on_another_channel
     assert lines[0].startswith("E-mail to Ann failed after 1 attempt(s): ConnectionRefusedError")
     assert lines[1].startswith("SMS to Ann failed after 1 attempt(s): ConnectionError")
     assert lines[2:] == [
+        "E-mail and SMS to Ann failed; Ann has no verified voice method to fall back to.",
         "Critical delivery failure: e-mail and SMS to Ann both failed; paging the platform "
         "admins (1 notification(s)).",
         "Paged Root by push.",

@@ -9,13 +9,18 @@
 * ``POST /api/v1/webhooks/twilio/sms``: Twilio's inbound SMS webhook, verified with the
   ``X-Twilio-Signature`` of the public URL (``base_url`` + path) and the form parameters; the
   answer is TwiML with one reply message. A bad or missing signature is 401 and nothing runs.
+* ``POST /api/v1/webhooks/twilio/voice?notification=<id>``: the keypad of a page call (1
+  acknowledge, 2 details, 9 escalate; ``voice_ivr``), same signature check; the answer is
+  TwiML (``text/xml``). A bad or missing signature is 403 and nothing runs.
+* ``POST /api/v1/webhooks/twilio/status?notification=<id>``: Twilio's status callbacks
+  (delivery receipts) for SMS and calls, same signature check; a bad one is 403.
 """
 
 from __future__ import annotations
 
 import threading
 from html import escape
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 from xml.sax.saxutils import escape as xml_escape
 
@@ -26,10 +31,20 @@ from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 from twilio.request_validator import RequestValidator
 
+from backend.api.problems import problem
+from backend.core.errors import ErrorCode
 from backend.core.settings import get_settings
-from backend.notifications import actions, magic_links, slack_actions, sms_replies
+from backend.notifications import (
+    actions,
+    magic_links,
+    receipts,
+    slack_actions,
+    sms_replies,
+    voice_ivr,
+)
 from backend.notifications.actions import ActResult, Outcome
 from backend.notifications.magic_links import LinkState
+from backend.notifications.providers.twilio_voice import GATHER_PATH
 
 router = APIRouter(tags=["actions"], include_in_schema=True)
 Token = Annotated[str, Path(min_length=10, max_length=200)]
@@ -48,6 +63,14 @@ _HEADERS = {
 }
 
 
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+LINK_GONE = _html("The link was used, has expired or is unknown (nothing changed)")
+LINK_REFUSED = _html("The link's user may no longer act on the incident")
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     html = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
@@ -59,7 +82,9 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(html, status_code=status, headers=_HEADERS)
 
 
-@router.get("/api/v1/actions/email/{token}", response_class=HTMLResponse)
+@router.get(
+    "/api/v1/actions/email/{token}", response_class=HTMLResponse, responses={410: LINK_GONE}
+)
 async def email_link_confirm(token: Token) -> HTMLResponse:
     """The confirmation page of a magic link (a GET never acts)."""
     view = await run_in_threadpool(magic_links.peek, token)
@@ -75,7 +100,11 @@ async def email_link_confirm(token: Token) -> HTMLResponse:
     )
 
 
-@router.post("/api/v1/actions/email/{token}", response_class=HTMLResponse)
+@router.post(
+    "/api/v1/actions/email/{token}",
+    response_class=HTMLResponse,
+    responses={403: LINK_REFUSED, 410: LINK_GONE},
+)
 async def email_link_act(token: Token) -> HTMLResponse:
     """Use the magic link: act as its user, once."""
     state, result = await run_in_threadpool(actions.use_magic_link, token)
@@ -99,13 +128,34 @@ def twiml(message: str) -> Response:
     return Response(body, media_type="application/xml")
 
 
-@router.post("/api/v1/webhooks/twilio/sms")
-async def twilio_sms(request: Request) -> Response:
-    """Twilio's inbound SMS webhook: ACK/RESOLVE replies (signature-verified)."""
+def _too_large(request: Request) -> JSONResponse:
+    return problem(
+        request,
+        status=413,
+        code=ErrorCode.PAYLOAD_TOO_LARGE.value,
+        title="Payload too large",
+        detail=f"The form is larger than {MAX_FORM_BYTES // 1024} KB.",
+    )
+
+
+def _bad_signature(request: Request, status: int) -> JSONResponse:
+    """A missing or wrong provider signature (nothing ran), as problem+json like every error."""
+    return problem(
+        request,
+        status=status,
+        code=ErrorCode.INVALID_SIGNATURE.value,
+        title="Invalid signature",
+        detail="The request's signature is missing or does not verify.",
+    )
+
+
+async def _twilio_form(request: Request) -> dict[str, str] | None:
+    """The form parameters of a Twilio webhook if its ``X-Twilio-Signature`` is valid for the
+    public URL (``base_url`` + path + query) and the parameters; None otherwise (or too big)."""
     settings = get_settings()
     raw = await request.body()
     if len(raw) > MAX_FORM_BYTES:
-        return Response("payload too large", status_code=413)
+        return None
     params = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     signature = request.headers.get("X-Twilio-Signature", "")
     token = settings.notifications.twilio_auth_token.get_secret_value()
@@ -113,11 +163,57 @@ async def twilio_sms(request: Request) -> Response:
     if request.url.query:
         url += "?" + request.url.query
     if not token or not signature or not RequestValidator(token).validate(url, params, signature):
-        return Response("invalid signature", status_code=401)
+        return None
+    return params
+
+
+@router.post("/api/v1/webhooks/twilio/sms")
+async def twilio_sms(request: Request) -> Response:
+    """Twilio's inbound SMS webhook: ACK/RESOLVE replies (signature-verified)."""
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return _too_large(request)
+    params = await _twilio_form(request)
+    if params is None:
+        return _bad_signature(request, 401)
     reply = await run_in_threadpool(
         sms_replies.handle, params.get("From", ""), params.get("Body", "")
     )
     return twiml(reply)
+
+
+def _query_int(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= 12 else None
+
+
+@router.post(GATHER_PATH)
+async def twilio_voice(request: Request) -> Response:
+    """Twilio's ``<Gather>`` callback of a page call: 1 acknowledges, 2 reads the details, 9
+    escalates (as the user who was called). A wrong signature is 403 and changes nothing."""
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return _too_large(request)
+    params = await _twilio_form(request)
+    if params is None:
+        return _bad_signature(request, 403)
+    press = voice_ivr.Keypress(
+        notification_id=_query_int(request, "notification"),
+        digits=params.get("Digits", "").strip(),
+        answered_by=params.get("AnsweredBy", ""),
+        repeat=_query_int(request, "repeat") or 0,
+    )
+    body = await run_in_threadpool(voice_ivr.answer, press, get_settings().base_url)
+    return Response(body, media_type="text/xml")
+
+
+@router.post("/api/v1/webhooks/twilio/status")
+async def twilio_status(request: Request, notification: int) -> Response:
+    """Twilio's status callback for a notification sent by SMS or voice (delivery receipts,
+    ``receipts.py``). A wrong signature is 403 and changes nothing."""
+    params = await _twilio_form(request)
+    if params is None:
+        return _bad_signature(request, 403)
+    await run_in_threadpool(receipts.apply, notification, params)
+    return Response(status_code=204)
 
 
 # --- Slack -----------------------------------------------------------------------------------
@@ -167,12 +263,12 @@ async def _within_deadline(
     return None
 
 
-async def _slack_form(request: Request) -> tuple[bytes, dict[str, str]] | Response:
+async def _slack_form(request: Request) -> tuple[bytes, dict[str, str]] | JSONResponse:
     raw = await request.body()
     if len(raw) > MAX_FORM_BYTES:
-        return Response("payload too large", status_code=413)
+        return _too_large(request)
     if not _slack_verified(request, raw):
-        return Response("invalid signature", status_code=401)
+        return _bad_signature(request, 401)
     return raw, dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
@@ -180,7 +276,7 @@ async def _slack_form(request: Request) -> tuple[bytes, dict[str, str]] | Respon
 async def slack_interactions(request: Request) -> Response:
     """Slack's interactivity URL: the Acknowledge/Resolve buttons of a page."""
     got = await _slack_form(request)
-    if isinstance(got, Response):
+    if isinstance(got, JSONResponse):
         return got
     payload = slack_actions.decode_interaction(got[1].get("payload", ""))
     parsed = slack_actions.parse_interaction(payload) if payload else None
@@ -195,8 +291,8 @@ async def slack_interactions(request: Request) -> Response:
 async def slack_commands(request: Request) -> JSONResponse:
     """Slack's slash command URL: ``/oncall ack|resolve <id>``, answered ephemerally."""
     got = await _slack_form(request)
-    if isinstance(got, Response):
-        return JSONResponse({"error": "invalid signature"}, status_code=got.status_code)
+    if isinstance(got, JSONResponse):
+        return got
     parsed = slack_actions.parse_command(got[1])
     if parsed.action is None:
         return JSONResponse({"response_type": "ephemeral", "text": slack_actions.USAGE})
