@@ -29,7 +29,7 @@ from backend.core.errors import (
 )
 from backend.core.logging import SECRET_KEY_PATTERN
 from backend.core.settings import get_settings
-from backend.ingest import auth, persist, single_statement, sns_check
+from backend.ingest import auth, persist, rejections, single_statement, sns_check
 from backend.ingest.auth import IntegrationSnapshot
 from backend.ingest.errors import IntegrationNotFound
 from backend.ingest.models import IntegrationType
@@ -146,6 +146,8 @@ def _log_rejection(
                 body=storable(body[:_REJECTED_BODY_BYTES].decode("utf-8", errors="replace")),
                 body_truncated=len(body) > _REJECTED_BODY_BYTES,
             )
+            reason = exc.code.value
+            uow.after_commit(lambda: rejections.announce(snapshot.id, reason))
     except ServiceUnavailable:
         # The refusal stands; only its log entry is lost while the database is down.
         log.warning("ingest_rejection_not_logged", integration_id=snapshot.id, reason=exc.code)

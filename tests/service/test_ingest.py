@@ -17,7 +17,7 @@ from backend.core.db import unit_of_work
 from backend.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from backend.core.events import InProcessEventBus
 from backend.incidents.models import Incident, IncidentStatus, Severity
-from backend.ingest import integrations, rules
+from backend.ingest import integrations, rejections, rules
 from backend.ingest import service as ingest
 from backend.ingest.errors import IntegrationNotFound, InvalidIntegrationSecret, InvalidSignature
 from backend.ingest.models import (
@@ -324,3 +324,28 @@ def test_events_are_published_after_commit(bus: InProcessEventBus) -> None:
     bus.publish = lambda event: published.append(event.name)  # type: ignore[method-assign]
     send_generic(created, {"title": "Disk", "dedup_key": "disk"})
     assert published == ["alerts.alert.received", "incidents.incident.opened"]
+
+
+def test_a_refused_delivery_is_announced_to_open_delivery_logs_at_most_once_a_second(
+    bus: InProcessEventBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = make_integration()
+    published: list[tuple[str, object]] = []
+    bus.publish = lambda event: published.append(  # type: ignore[method-assign]
+        (event.name, event.payload.get("integration_id"))
+    )
+    seconds = [1000.0]
+    monkeypatch.setattr(rejections, "_now", lambda: seconds[0])
+    monkeypatch.setattr(rejections, "_last", {})
+    request = ingest.InboundRequest(
+        provider=IntegrationType.GENERIC, key=created.integration.key,
+        body=json.dumps({"title": "x"}).encode(), content_type="application/json", headers={},
+    )  # fmt: skip
+    for _ in range(3):  # a burst: logged three times, announced once
+        with pytest.raises(InvalidSignature):
+            ingest.ingest(request)
+    seconds[0] += 1.5
+    with pytest.raises(InvalidSignature):
+        ingest.ingest(request)
+    assert len(deliveries()) == 4
+    assert published == [("ingest.delivery.rejected", created.integration.id)] * 2
