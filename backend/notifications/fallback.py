@@ -31,6 +31,7 @@ from backend.core.settings import get_settings
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
 from backend.notifications.models import (
+    CHANNEL_LABELS,
     ContactMethod,
     Notification,
     NotificationPurpose,
@@ -52,15 +53,7 @@ LIVE = frozenset(
 )
 # The step of a fallback notification (rule steps are >= 0, the admins' critical page is -1).
 FALLBACK_STEP = {"sms": -2, "voice": -3}
-NAMES = {
-    "email": "e-mail",
-    "sms": "SMS",
-    "voice": "voice",
-    "push": "push",
-    "slack": "Slack",
-    "teams": "Microsoft Teams",
-    "web_push": "browser push",
-}
+NAMES = CHANNEL_LABELS
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,18 @@ class ChannelKind(StrEnum):
     WEB_PUSH = "web_push"  # a browser PushSubscription (JSON), sent with VAPID
 
 
+# How people name each channel in sentences ("e-mail and Slack to Ann failed").
+CHANNEL_LABELS = {
+    "email": "e-mail",
+    "sms": "SMS",
+    "voice": "voice",
+    "push": "push",
+    "slack": "Slack",
+    "teams": "Microsoft Teams",
+    "web_push": "browser push",
+}
+
+
 class Urgency(StrEnum):
     HIGH = "high"
     LOW = "low"

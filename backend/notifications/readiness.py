@@ -13,18 +13,10 @@ from sqlmodel import Session, col
 from backend.core.actor import Actor, require_authenticated
 from backend.core.db import unit_of_work
 from backend.core.errors import PermissionDenied
-from backend.notifications.models import ContactMethod
+from backend.notifications.models import CHANNEL_LABELS, ContactMethod
 from backend.teams.models import Team, TeamMembership
 
-NAMES = {
-    "email": "e-mail",
-    "sms": "SMS",
-    "voice": "voice",
-    "push": "push",
-    "slack": "Slack",
-    "teams": "Microsoft Teams",
-    "web_push": "browser push",
-}
+NAMES = CHANNEL_LABELS
 
 
 def channel_list(kinds: list[str]) -> str:
