@@ -7,9 +7,7 @@ callbacks are then posted like Twilio would, signed with the real ``RequestValid
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -36,22 +34,11 @@ from tests.factories.notifications import drain_paging, verified_method
 from tests.service.test_notification_providers import SID, FakeTwilio
 from tests.service.test_notification_twilio_voice import FakeTwilioCalls
 from tests.service.test_notifications import NOTIFY_KINDS, World, timeline, world
+from tests.support.threaded_server import serving
 
 __all__ = ["world"]
 AUTH_TOKEN = "twilio-auth-token-for-tests"
 STATUS_URL = "/api/v1/webhooks/twilio/status"
-Server = TypeVar("Server", FakeTwilio, FakeTwilioCalls)
-
-
-def serving(server: Server) -> Iterator[Server]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

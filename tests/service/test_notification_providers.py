@@ -25,6 +25,7 @@ from backend.core.settings import NotificationSettings
 from backend.notifications.providers import OutgoingMessage, provider_for
 from backend.notifications.providers.smtp import SmtpProvider
 from backend.notifications.providers.twilio_sms import TwilioSmsProvider
+from tests.support.threaded_server import serving
 
 SID = "AC" + "1" * 32
 
@@ -194,15 +195,7 @@ class TwilioHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def twilio() -> Iterator[FakeTwilio]:
-    server = FakeTwilio()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
+    yield from serving(FakeTwilio())
 
 
 def twilio_settings(server: FakeTwilio, **kw: Any) -> NotificationSettings:

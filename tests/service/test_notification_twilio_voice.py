@@ -16,6 +16,7 @@ import pytest
 from backend.core.settings import NotificationSettings
 from backend.notifications.providers import OutgoingMessage, provider_for
 from backend.notifications.providers.twilio_voice import TwilioVoiceProvider
+from tests.support.threaded_server import serving
 
 SID = "AC" + "0" * 32
 CALL_SID = "CA" + "b" * 32
@@ -73,15 +74,7 @@ class CallsHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def twilio() -> Iterator[FakeTwilioCalls]:
-    server = FakeTwilioCalls()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.release.set()
-        server.shutdown()
-        server.server_close()
+    yield from serving(FakeTwilioCalls())
 
 
 def voice_settings(server: FakeTwilioCalls, **kw: Any) -> NotificationSettings:
