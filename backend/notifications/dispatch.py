@@ -37,6 +37,7 @@ from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
 from backend.notifications import critical, fallback, formatting, health, magic_links, rules
 from backend.notifications.action_models import Action
 from backend.notifications.models import (
+    CHANNEL_LABELS,
     ChannelKind,
     ContactMethod,
     DeliveryAttempt,
@@ -52,15 +53,8 @@ log = structlog.get_logger(__name__)
 _N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _PR = PageRequest.__table__  # type: ignore[attr-defined]
 EARLY_TOLERANCE = timedelta(seconds=2)
-CHANNEL_NAMES = {
-    "email": "e-mail",
-    "sms": "SMS",
-    "voice": "voice call",
-    "push": "push",
-    "slack": "Slack",
-    "teams": "Microsoft Teams",
-    "web_push": "browser push",
-}
+# Timeline lines say "voice call" ("Paged Ann by voice call").
+CHANNEL_NAMES = {**CHANNEL_LABELS, "voice": "voice call"}
 ENGINE_LABEL = "notifications"
 
 
