@@ -297,27 +297,32 @@ def _health(h: HealthRow) -> rx.Component:
     )
 
 
+def _outbox_header(title: str, explanation: str) -> tuple[rx.Component, rx.Component]:
+    """The outbox cards' title row (with Refresh) and what they show."""
+    return (
+        rx.hstack(
+            rx.heading(title, size="4"),
+            rx.spacer(),
+            rx.button(
+                rx.icon("refresh_cw", size=14),
+                "Refresh",
+                size="2",
+                variant="soft",
+                on_click=S.refresh,
+            ),
+            width="100%",
+        ),
+        rx.text(explanation, size="1", color=rx.color("gray", 11), width="100%"),
+    )
+
+
 def _my_outbox() -> rx.Component:
     return rx.card(
         rx.vstack(
-            rx.hstack(
-                rx.heading("Your latest outbox messages", size="4"),
-                rx.spacer(),
-                rx.button(
-                    rx.icon("refresh_cw", size=14),
-                    "Refresh",
-                    size="2",
-                    variant="soft",
-                    on_click=S.refresh,
-                ),
-                width="100%",
-            ),
-            rx.text(
+            *_outbox_header(
+                "Your latest outbox messages",
                 "This installation stores some messages in its outbox instead of sending them: "
                 "here are yours (verification codes and pages), newest first.",
-                size="1",
-                color=rx.color("gray", 11),
-                width="100%",
             ),
             rx.vstack(rx.foreach(S.my_outbox, _message), spacing="0", width="100%"),
             spacing="2",
@@ -353,24 +358,10 @@ def _admin() -> rx.Component:
         ),
         rx.card(
             rx.vstack(
-                rx.hstack(
-                    rx.heading("Outbox", size="4"),
-                    rx.spacer(),
-                    rx.button(
-                        rx.icon("refresh_cw", size=14),
-                        "Refresh",
-                        size="2",
-                        variant="soft",
-                        on_click=S.refresh,
-                    ),
-                    width="100%",
-                ),
-                rx.text(
+                *_outbox_header(
+                    "Outbox",
                     "Messages the outbox provider (the embedded default) stored instead of "
                     "sending: verification codes and pages, newest first.",
-                    size="1",
-                    color=rx.color("gray", 11),
-                    width="100%",
                 ),
                 rx.cond(
                     S.outbox.length() == 0,
