@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 
 def sign_in(page: Page, base_url: str, email: str, password: str, next_path: str = "/") -> None:
@@ -43,3 +43,16 @@ def create_service(page: Page, base_url: str, team: str, name: str) -> None:
     form.locator("select[name=team_id]").select_option(label=team)
     form.get_by_role("button", name="Create service").click()
     page.wait_for_url(re.compile(r"/services/\d+"))
+
+
+def click_clear_of_toasts(target: Locator) -> None:
+    """Click ``target`` once no toast covers the page.
+
+    Toasts stack at the bottom right, over buttons that live there. While the pointer hovers
+    the stack sonner pauses their timers, so a test that has just clicked a button under the
+    stack would wait for ever: move the pointer off first, as a person would.
+    """
+    page = target.page
+    page.mouse.move(0, 0)
+    expect(page.locator("[data-sonner-toast]")).to_have_count(0, timeout=20_000)
+    target.click()

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import RunningApp
-from tests.e2e.helpers import new_page, sign_in
+from tests.e2e.helpers import click_clear_of_toasts, new_page, sign_in
 from tests.e2e.test_incidents import (
     DESKTOP,
     PHONE,
@@ -69,9 +69,9 @@ def test_contact_method_verified_from_the_outbox_then_paged(
 
     # Rules: a second low-urgency step, then back to the defaults.
     bob.locator("input[name=delay]").nth(1).fill("10")
-    bob.get_by_role("button", name="Add step").nth(1).click()
+    click_clear_of_toasts(bob.get_by_role("button", name="Add step").nth(1))
     expect(bob.get_by_text("after 10 min")).to_be_visible()
-    bob.get_by_role("button", name="Reset to defaults").nth(1).click()
+    click_clear_of_toasts(bob.get_by_role("button", name="Reset to defaults").nth(1))
     expect(bob.get_by_text("after 10 min")).to_have_count(0)
 
     _team_with_bob(admin, app, team)
