@@ -9,6 +9,7 @@ armed as ``engine.start`` leaves them (one responder, a verified e-mail on the o
 (``bench/stack.py``, no worker processes: the steps run here).
 
     .venv/bin/python bench/paging_cpu.py [--count 300] [--json]
+    .venv/bin/python bench/paging_cpu.py --profile /tmp/paging   # /tmp/paging-step.prof, …
 """
 
 from __future__ import annotations
@@ -50,7 +51,21 @@ def _measure(
     }
 
 
-def run(count: int) -> dict[str, Any]:
+def _profiled(calls: list[Callable[[], object]], path: str) -> None:
+    """cProfile in CPU time (``time.process_time``) over ``calls``, stats written to ``path``."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile(time.process_time)
+    profiler.enable()
+    for call in calls:
+        call()
+    profiler.disable()
+    pstats.Stats(profiler).dump_stats(path)
+    print(f"profile: {path} (python -m pstats {path}; sort cumulative)")
+
+
+def run(count: int, profile: str | None = None) -> dict[str, Any]:
     from sqlalchemy import event
     from sqlmodel import col, select
 
@@ -82,7 +97,10 @@ def run(count: int) -> dict[str, Any]:
     steps: list[Callable[[], object]] = [partial(engine.run_step, i, tokens[i], 0) for i in ids]
     for call in steps[:warm]:
         call()
-    step = _measure(steps[warm:], statements, checkouts)
+    if profile:
+        _profiled(steps[warm:], f"{profile}-step.prof")
+    else:
+        step = _measure(steps[warm:], statements, checkouts)
     with db.unit_of_work() as uow:
         notification_ids = uow.session.exec(
             select(Notification.id).where(col(Notification.incident_id).in_(ids))
@@ -92,6 +110,9 @@ def run(count: int) -> dict[str, Any]:
     ]
     for call in deliveries[:warm]:
         call()
+    if profile:
+        _profiled(deliveries[warm:], f"{profile}-delivery.prof")
+        return {}
     deliver = _measure(deliveries[warm:], statements, checkouts)
     print(
         f"escalation step: {step['statements']:.0f} statements in {step['checkouts']:.0f} "
@@ -125,10 +146,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=300)
     parser.add_argument("--json", action="store_true", help="last line: the JSON result")
+    parser.add_argument("--profile", metavar="PREFIX", help="cProfile instead: PREFIX-step.prof…")
     args = parser.parse_args()
     with Stack(with_workers=False) as stack:
         stack.use_here()
-        result = run(args.count)
+        result = run(args.count, args.profile)
     if args.json:
         print(json.dumps(result))
 
