@@ -329,6 +329,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--ingest-concurrency", type=int, help="ONCALL_INGEST__CONCURRENCY of the server (A/B)"
+    )
     parser.add_argument("--concurrency", default="1,16,64")
     parser.add_argument("--seconds", type=int, default=10, help="per wrk run")
     parser.add_argument("--json", action="store_true", help="last line: the JSON result")
@@ -340,7 +343,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     levels = tuple(int(c) for c in args.concurrency.split(","))
-    with Stack(api_workers=args.workers, with_workers=False) as stack:
+    settings: dict[str, str] = {}
+    if args.ingest_concurrency:
+        settings["ONCALL_INGEST__CONCURRENCY"] = str(args.ingest_concurrency)
+    with Stack(api_workers=args.workers, with_workers=False, settings=settings) as stack:
         stack.use_here()
         result = run(stack, runs=args.runs, seconds=args.seconds, levels=levels, client=args.client)
     if args.json:

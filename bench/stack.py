@@ -93,6 +93,8 @@ class Stack:
     redis_db: int = -1
     port: int = 0
     env: dict[str, str] = field(default_factory=dict)
+    # Extra ONCALL_* settings for every process of the stack (A/B runs of a setting).
+    settings: dict[str, str] = field(default_factory=dict)
     log_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="oncall_bench_")))
     _processes: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
 
@@ -141,6 +143,7 @@ class Stack:
             "ONCALL_OBSERVABILITY__LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
             "PYTHONUNBUFFERED": "1",
+            **self.settings,
         }
         self._run([str(BIN / "oncall"), "db", "upgrade", "--revision", "heads"])
         command = [str(BIN / "granian"), "--interface", "asgi", "--workers", str(self.api_workers)]

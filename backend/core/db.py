@@ -13,7 +13,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, MetaData, Row, String, Table, TextClause, event
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Row,
+    String,
+    Table,
+    TextClause,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -158,6 +169,7 @@ def get_engine() -> Engine:
 def set_engine(engine: Engine | None) -> None:
     """Replace the process-wide engine (tests, CLI with an explicit URL)."""
     global _engine
+    _dispose_atomic_engines()
     with _engine_lock:
         if _engine is not None and engine is not _engine:
             _engine.dispose()
@@ -166,6 +178,19 @@ def set_engine(engine: Engine | None) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def advisory_lock(session: Session, namespace: int, key: int, *, shared: bool) -> None:
+    """Take a transaction-scoped advisory lock on (``namespace``, ``key``), waiting for it.
+
+    PostgreSQL's lock manager queues requests in order, so a shared request arriving after a
+    waiting exclusive one waits too: a steady stream of shared holders cannot starve the
+    exclusive one (unlike row share locks). Nothing on SQLite, where one writer runs at a time.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    lock = func.pg_advisory_xact_lock_shared if shared else func.pg_advisory_xact_lock
+    session.execute(select(lock(namespace, key)))
 
 
 def insert_ignoring_conflict(
@@ -251,12 +276,34 @@ def call_atomically(
     hot path), no after-commit hooks: the caller runs its own after a successful return.
     ``sql`` uses the driver's ``%s`` placeholders.
 
+    The connection comes from a pool of its own without the pre-ping round trip (see
+    :func:`_atomic_engine`): a connection found dead is replaced and the statement sent once
+    more on a fresh one, so the statement must be safe to repeat (the ingest function's
+    idempotency claim answers a repeat of a delivery that did commit as a repeat).
+
     Raises:
         ServiceUnavailable: the database could not be reached (maps to 503 + Retry-After).
     """
-    eng = engine or get_engine()
+    eng = _atomic_engine(engine or get_engine())
     try:
-        pooled = eng.raw_connection()  # the pool's checkout, pre-ping included
+        return _call_once(eng, sql, params)
+    except _LostConnection:
+        # Every idle connection may be as dead as this one (a restarted server): drop them all
+        # (the ones other threads hold are dropped when returned), then try once more.
+        eng.dispose()
+    try:
+        return _call_once(eng, sql, params)
+    except _LostConnection as exc:
+        raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc.__cause__
+
+
+class _LostConnection(Exception):
+    """The connection died under the statement (raised from the driver's error)."""
+
+
+def _call_once(eng: Engine, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    try:
+        pooled = eng.raw_connection()
     # The pool raises the driver's own error when it cannot (re)connect: not wrapped by
     # SQLAlchemy (found by tests/reliability/test_postgres_restart.py: 500s instead of 503s).
     except (OperationalError, InterfaceError, eng.dialect.loaded_dbapi.OperationalError) as exc:
@@ -279,11 +326,47 @@ def call_atomically(
         )
         if lost:
             pooled.invalidate(exc)
-            raise ServiceUnavailable("The database is unavailable; retry shortly.") from exc
+            raise _LostConnection() from exc
         driver.autocommit = False  # idle again: the failed statement rolled itself back
         raise
     finally:
-        pooled.close()  # back to the pool
+        pooled.close()  # back to the pool (a no-op once invalidated)
+
+
+_atomic_engines: dict[int, tuple[Engine, Engine]] = {}
+
+
+def _atomic_engine(main: Engine) -> Engine:
+    """The pool :func:`call_atomically` draws from: beside ``main``'s, same URL and size, but
+    without ``pool_pre_ping``. The pre-ping is a whole round trip per checkout, about a tenth
+    of the ingest hot path's work (docs/benchmarks.md); a statement that may be repeated can
+    instead be retried on a fresh connection. SQLite has no server to lose: ``main`` itself.
+    """
+    if is_sqlite(main):
+        return main
+    with _engine_lock:
+        known = _atomic_engines.get(id(main))
+        if known is None or known[0] is not main:
+            size = main.pool.size() if hasattr(main.pool, "size") else 10
+            atomic = create_engine(
+                main.url,
+                pool_size=size,
+                max_overflow=size,
+                pool_pre_ping=False,
+                connect_args={"connect_timeout": 5},
+            )
+            known = (main, atomic)
+            _atomic_engines[id(main)] = known
+        return known[1]
+
+
+def _dispose_atomic_engines() -> None:
+    """Close the hot-path pools (their engines are being replaced: tests drop databases)."""
+    with _engine_lock:
+        engines = [atomic for _, atomic in _atomic_engines.values()]
+        _atomic_engines.clear()
+    for atomic in engines:
+        atomic.dispose()
 
 
 _CONNECTION_ERROR_MARKERS = (

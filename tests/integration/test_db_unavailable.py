@@ -137,3 +137,47 @@ def test_a_database_that_disappears_gives_service_unavailable(
     _assert_unavailable(caught.value)
     with pytest.raises(psycopg.OperationalError, match="does not exist"):
         admin_connection(migrated_pg_database).close()
+
+
+# The ingest hot path (db.call_atomically) draws from a pool of its own without the pre-ping
+# round trip: a dead connection is replaced and the statement sent once more instead.
+
+
+def _pid_and_sum(a: int, b: int) -> tuple[int, int]:
+    rows = db.call_atomically("SELECT pg_backend_pid(), %s::int + %s::int", (a, b))
+    return int(rows[0][0]), int(rows[0][1])
+
+
+def test_the_hot_path_replaces_killed_connections_and_sends_the_statement_once_more(
+    live_database: Engine, migrated_pg_database: str, pg_url: str
+) -> None:
+    first_pid, total = _pid_and_sum(2, 3)
+    assert total == 5
+    database = make_url(migrated_pg_database).database
+    assert database is not None
+    assert _terminate_other_connections(pg_url, database) >= 1
+    # No pre-ping would have noticed: the first attempt fails on the dead socket, the retry
+    # runs on a fresh connection (a new server process), and the caller sees only the answer.
+    second_pid, total = _pid_and_sum(4, 5)
+    assert total == 9
+    assert second_pid != first_pid
+
+
+def test_the_hot_path_gives_service_unavailable_when_the_database_disappears(
+    live_database: Engine, migrated_pg_database: str, pg_url: str
+) -> None:
+    assert _pid_and_sum(1, 1)[1] == 2
+    database = make_url(migrated_pg_database).database
+    with admin_connection(pg_url) as conn:
+        conn.execute(f'DROP DATABASE "{database}" WITH (FORCE)')
+    with pytest.raises(ServiceUnavailable) as caught:
+        _pid_and_sum(1, 1)
+    _assert_unavailable(caught.value)
+
+
+def test_the_hot_path_does_not_hide_a_statement_error(live_database: Engine) -> None:
+    """Only a lost connection is retried: an error of the statement itself is raised as is
+    (once), and the connection is usable afterwards."""
+    with pytest.raises(psycopg.errors.DivisionByZero):
+        db.call_atomically("SELECT 1 / %s::int", (0,))
+    assert _pid_and_sum(2, 2)[1] == 4

@@ -31,22 +31,23 @@ from backend.ingest.schemas import GenericAlertIn, HeartbeatOut, IngestResult
 
 router = APIRouter(tags=["ingest"])
 T = TypeVar("T")
-# Ingest transactions running at once in one server process. More requests wait (in the event
-# loop, holding nothing) for a slot. AnyIO's default pool (40 threads) let 40 transactions per
-# process fight over the GIL while holding their row locks and connections: on the 2-core
-# bench box an identical-alert storm at concurrency 64 went from ~60 to ~115-145 alerts/s with
-# 10 instead of 40; unique alerts unchanged within the noise (docs/benchmarks.md). A slot is
-# held until the transaction has committed, so the 202 still means committed.
-INGEST_THREADS = 10
+# Ingest transactions running at once in one server process (``ONCALL_INGEST__CONCURRENCY``).
+# More requests wait (in the event loop, holding nothing) for a slot. AnyIO's default pool (40
+# threads) let 40 transactions per process fight over the GIL while holding their row locks
+# and connections: on the 2-core bench box an identical-alert storm at concurrency 64 went from
+# ~60 to ~115-145 alerts/s with 10 instead of 40, and 6 did better again once each alert was
+# one statement (docs/benchmarks.md). A slot is held until the transaction has committed, so
+# the 202 still means committed.
 _limiter: RunVar[CapacityLimiter] = RunVar("oncall_ingest_limiter")  # one per event loop
 
 
 async def in_ingest_thread(fn: Callable[..., T], *args: Any) -> T:
-    """Run a blocking ingest command in a worker thread, at most INGEST_THREADS at once."""
+    """Run a blocking ingest command in a worker thread, at most ``ingest.concurrency`` at
+    once per event loop."""
     try:
         limiter = _limiter.get()
     except LookupError:
-        limiter = CapacityLimiter(INGEST_THREADS)
+        limiter = CapacityLimiter(get_settings().ingest.concurrency)
         _limiter.set(limiter)
     return await anyio.to_thread.run_sync(functools.partial(fn, *args), limiter=limiter)
 
