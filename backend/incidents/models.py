@@ -62,6 +62,10 @@ class EscalationState(StrEnum):
 
 
 ACTIVE_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
+# Advisory-lock namespace of "an alert is joining / the incident is leaving the active
+# statuses" (ADR 0011): joiners take it shared, a resolve exclusively. The ingest function
+# (migration 0012) has the same literal.
+INCIDENT_LOCK_NAMESPACE = 41_001
 # The partial index's predicate, shared with INSERT … ON CONFLICT so both engines infer it.
 ACTIVE_PREDICATE = "status IN ('OPEN', 'ACKNOWLEDGED')"
 
@@ -78,14 +82,14 @@ class Incident(SQLModel, table=True):
     # RESTRICT: an incident is history; a service with incidents is not deleted under it.
     service_id: int = Field(foreign_key="service.id", index=True, ondelete="RESTRICT")
     dedup_key: str = Field(sa_column=Column(String(255), nullable=False))
-    alert_count: int = Field(default=0)
+    # No alert count or last alert time here: both are derived from the incident's alerts
+    # (queries.alert_tallies), so grouping never writes this row (ADR 0011).
     # Opened while the service was in a maintenance window: recorded, never paged.
     in_maintenance: bool = Field(default=False)
     opened_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime, index=True)
     acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    last_alert_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime)
     priority: Priority | None = Field(
         default=None, sa_column=Column(StrEnumType(Priority, 8), nullable=True)
     )

@@ -10,7 +10,7 @@ import base64
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, func, or_
 from sqlmodel import Session, col, select
 
 from backend.catalog.models import Service
@@ -30,7 +30,7 @@ from backend.incidents.schemas import (
     IncidentSummary,
     ServiceLinkOut,
 )
-from backend.ingest.models import Alert
+from backend.ingest.models import Alert, AlertKind
 from backend.teams.models import Team
 
 MAX_PAGE = 200
@@ -51,6 +51,23 @@ def _level(incident: Incident) -> int | None:
     return incident.escalation_step % levels + 1
 
 
+def alert_tallies(session: Session, incident_ids: set[int]) -> dict[int, tuple[int, datetime]]:
+    """For each incident: how many firing-kind alerts it has, and when the latest arrived.
+
+    Derived on read (ADR 0011), one grouped query for a whole page: grouping never writes the
+    incident row, so an alert storm's joiners do not wait for each other. Every incident has
+    at least its opening alert; the caller falls back to ``opened_at`` all the same.
+    """
+    if not incident_ids:
+        return {}
+    rows = session.exec(
+        select(Alert.incident_id, func.count(), func.max(Alert.received_at))
+        .where(col(Alert.incident_id).in_(incident_ids), Alert.kind == AlertKind.TRIGGER)
+        .group_by(col(Alert.incident_id))
+    ).all()
+    return {int(i): (int(n), at) for i, n, at in rows if i is not None}
+
+
 def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentSummary]:
     """List rows with service, team and assignee names (three queries for the whole page)."""
     service_ids = {i.service_id for i in incidents}
@@ -61,6 +78,7 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentS
     )
     teams = _names(session, Team, {s.team_id for s in services.values() if s.team_id})
     users = _names(session, User, {i.assignee_id for i in incidents if i.assignee_id})
+    tallies = alert_tallies(session, {i.id for i in incidents if i.id is not None})
     out: list[IncidentSummary] = []
     for incident in incidents:
         service = services[incident.service_id]
@@ -78,7 +96,7 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentS
                 team_name=teams.get(service.team_id or 0, ""),
                 assignee_id=incident.assignee_id,
                 assignee_name=users.get(incident.assignee_id or 0, ""),
-                alert_count=incident.alert_count,
+                alert_count=tallies[incident.id][0] if incident.id in tallies else 0,
                 in_maintenance=incident.in_maintenance,
                 opened_at=incident.opened_at,
                 acknowledged_at=incident.acknowledged_at,
@@ -120,6 +138,7 @@ def detail(session: Session, actor: Actor, incident: Incident, service: Service)
     """The detail DTO of a loaded incident."""
     assert incident.id is not None
     (row,) = summaries(session, [incident])
+    tally = alert_tallies(session, {incident.id}).get(incident.id)
     snapshot = incident.escalation_snapshot or {}
     chain = from_snapshot(snapshot)
     return IncidentDetail(
@@ -130,7 +149,7 @@ def detail(session: Session, actor: Actor, incident: Incident, service: Service)
         acknowledged_by=incident.acknowledged_by,
         resolved_by=incident.resolved_by,
         closed_at=incident.closed_at,
-        last_alert_at=incident.last_alert_at,
+        last_alert_at=tally[1] if tally else incident.opened_at,
         service_links=[
             ServiceLinkOut(title=str(link.get("title", "")), url=str(link.get("url", "")))
             for link in service.links

@@ -19,17 +19,18 @@ from sqlalchemy.exc import IntegrityError
 from backend.audit import service as audit
 from backend.core import clock
 from backend.core.actor import Actor
-from backend.core.db import UnitOfWork, unit_of_work
+from backend.core.db import UnitOfWork, advisory_lock, unit_of_work
 from backend.core.errors import DomainError, InvalidTransition, ValidationFailed
-from backend.core.jobs import JobName, enqueue
-from backend.core.settings import get_settings
 from backend.escalation import engine, rearm
 from backend.identity.models import User
 from backend.incidents import lifecycle, queries, timeline
 from backend.incidents.access import Loaded, authorize_respond, load, publish
+from backend.incidents.chat_refresh import refresh_chat_pages
 from backend.incidents.errors import ActiveDuplicate
 from backend.incidents.lifecycle import Transition
 from backend.incidents.models import (
+    ACTIVE_STATUSES,
+    INCIDENT_LOCK_NAMESPACE,
     EscalationState,
     Incident,
     IncidentEventKind,
@@ -48,23 +49,6 @@ from backend.teams.policy import ROLE_RANK
 
 log = structlog.get_logger(__name__)
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
-
-
-def _refresh_chat_pages(uow: UnitOfWork, incident_id: int) -> None:
-    """After commit, have the incident's posted Slack pages re-rendered with its new status
-    (the REFRESH_SLACK_MESSAGES job), whichever channel changed it. Without a Slack bot token
-    there is nothing to refresh. A broker failure is only logged: the pages stay stale, the
-    incident itself is right."""
-    if not get_settings().notifications.slack_bot_token.get_secret_value():
-        return
-
-    def send() -> None:
-        try:
-            enqueue(JobName.REFRESH_SLACK_MESSAGES, incident_id=incident_id)
-        except Exception:  # committed already; a stale Slack page is not worth failing over
-            log.warning("slack_refresh_enqueue_failed", incident_id=incident_id, exc_info=True)
-
-    uow.after_commit(send)
 
 
 def _audit(uow: UnitOfWork, actor: Actor, verb: str, loaded: Loaded, diff: dict[str, Any]) -> None:
@@ -90,6 +74,10 @@ def _transition(
     """
     before = loaded.incident.status
     target = lifecycle.apply(before, transition)
+    if before in ACTIVE_STATUSES and target not in ACTIVE_STATUSES:
+        # Wait for alerts being grouped into it right now (ADR 0011): once this commits, later
+        # ones see it inactive and open a fresh incident instead of joining a resolved one.
+        advisory_lock(uow.session, INCIDENT_LOCK_NAMESPACE, loaded.id, shared=False)
     stmt = (
         update(_INCIDENT)
         .where(
@@ -134,7 +122,7 @@ def _acknowledge(uow: UnitOfWork, actor: Actor, incident_id: int) -> Loaded:
     )
     _audit(uow, actor, "acknowledged", loaded, {"status": ["OPEN", "ACKNOWLEDGED"]})
     publish(uow, actor, "incidents.incident.acknowledged", loaded)
-    _refresh_chat_pages(uow, loaded.id)
+    refresh_chat_pages(uow, loaded.id)
     return loaded
 
 
@@ -159,7 +147,7 @@ def _resolve(uow: UnitOfWork, actor: Actor, incident_id: int, note: str) -> Load
     )
     _audit(uow, actor, "resolved", loaded, {"status": [before.value, "RESOLVED"]})
     publish(uow, actor, "incidents.incident.resolved", loaded)
-    _refresh_chat_pages(uow, loaded.id)
+    refresh_chat_pages(uow, loaded.id)
     return loaded
 
 
@@ -206,7 +194,7 @@ def close(actor: Actor, incident_id: int) -> IncidentDetail:
         )
         _audit(uow, actor, "closed", loaded, {"status": ["RESOLVED", "CLOSED"]})
         publish(uow, actor, "incidents.incident.closed", loaded)
-        _refresh_chat_pages(uow, loaded.id)
+        refresh_chat_pages(uow, loaded.id)
         return _detail(uow, actor, loaded)
 
 
@@ -243,7 +231,7 @@ def reopen(actor: Actor, incident_id: int) -> IncidentDetail:
         uow.session.refresh(loaded.incident)
         _audit(uow, actor, "reopened", loaded, {"status": ["RESOLVED", "OPEN"]})
         publish(uow, actor, "incidents.incident.reopened", loaded)
-        _refresh_chat_pages(uow, loaded.id)
+        refresh_chat_pages(uow, loaded.id)
         return _detail(uow, actor, loaded)
 
 

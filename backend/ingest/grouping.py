@@ -4,11 +4,14 @@ Correct under concurrency on both engines without ``SELECT … FOR UPDATE``:
 
 * Opening: ``INSERT … ON CONFLICT DO NOTHING`` against the unique partial index on the active
   (service, dedup key); a loser re-selects the winner's incident.
-* Joining: the alert is inserted first, then ``UPDATE incident … WHERE id AND active`` takes
-  the row lock as late as possible (until commit); if the incident was resolved in between
-  (0 rows), the alert is moved to a fresh incident.
-* Auto-resolving: the incident row is locked (a no-op UPDATE) *before* counting its firing
-  alerts, so on PostgreSQL the count sees every alert committed by a joiner that held the lock.
+* Joining: the alert is inserted first, then the incident's advisory lock is taken *shared*
+  (held until commit; joiners do not wait for each other) and the incident checked active; if
+  it was resolved in between, the alert is moved to a fresh incident. The incident row is not
+  written (its alert count and last alert time are derived from its alerts, ADR 0011) unless
+  the alert raises its severity.
+* Auto-resolving (and any resolve, backend/incidents/service.py): the advisory lock is taken
+  *exclusively* before counting the firing alerts, so on PostgreSQL it waits for the joiners in
+  flight and the count sees every alert they attached; joiners after it see it resolved.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import and_, func, insert, select, text, update
 from sqlmodel import Session
 
-from backend.core.db import insert_ignoring_conflict
+from backend.core.db import advisory_lock, insert_ignoring_conflict
 from backend.incidents.models import (
     ACTIVE_PREDICATE,
     ACTIVE_STATUSES,
+    INCIDENT_LOCK_NAMESPACE,
     SEVERITY_RANK,
     Incident,
     IncidentStatus,
@@ -109,10 +113,8 @@ def _open_incident(session: Session, ctx: GroupingContext, alert: NormalisedAler
             "status": IncidentStatus.OPEN,
             "service_id": ctx.service_id,
             "dedup_key": alert.dedup_key,
-            "alert_count": 1,
             "in_maintenance": ctx.in_maintenance,
             "opened_at": ctx.received_at,
-            "last_alert_at": ctx.received_at,
         },
         index_elements=["service_id", "dedup_key"],
         index_where=text(ACTIVE_PREDICATE),
@@ -124,19 +126,15 @@ def _open_incident(session: Session, ctx: GroupingContext, alert: NormalisedAler
 def _join(
     session: Session, ctx: GroupingContext, incident_id: int, severity: str, alert: NormalisedAlert
 ) -> bool:
-    """Count the alert on the incident; False if it is no longer active."""
-    values: dict[str, Any] = {
-        "alert_count": _INCIDENT.c.alert_count + 1,
-        "last_alert_at": ctx.received_at,
-    }
+    """Whether the incident the alert was just attached to is still active (False: resolved
+    meanwhile). Under the shared incident lock (ADR 0011): joiners do not wait for each other,
+    only for a resolve in flight. The row is written only to raise the severity."""
+    advisory_lock(session, INCIDENT_LOCK_NAMESPACE, incident_id, shared=True)
+    active = and_(_INCIDENT.c.id == incident_id, _INCIDENT.c.status.in_(_ACTIVE))
     if SEVERITY_RANK[alert.severity] > SEVERITY_RANK.get(severity, 0):  # type: ignore[call-overload]  # str keys of a StrEnum map
-        values["severity"] = alert.severity
-    stmt = (
-        update(_INCIDENT)
-        .where(_INCIDENT.c.id == incident_id, _INCIDENT.c.status.in_(_ACTIVE))
-        .values(**values)
-    )
-    return bool(session.execute(stmt).rowcount)  # type: ignore[attr-defined]  # CursorResult
+        raised = update(_INCIDENT).where(active).values(severity=alert.severity)
+        return bool(session.execute(raised).rowcount)  # type: ignore[attr-defined]  # CursorResult
+    return session.execute(select(_INCIDENT.c.id).where(active)).first() is not None
 
 
 def trigger(session: Session, ctx: GroupingContext, alert: NormalisedAlert) -> AlertOutcome:
@@ -223,10 +221,13 @@ def resolve(session: Session, ctx: GroupingContext, alert: NormalisedAlert) -> A
 
 
 def _resolve_if_quiet(session: Session, ctx: GroupingContext, incident_id: int) -> bool:
+    # Joiners in flight first (they hold the incident lock shared until they commit), so the
+    # count below sees every firing alert attached so far; later joiners see it resolved.
+    advisory_lock(session, INCIDENT_LOCK_NAMESPACE, incident_id, shared=False)
     lock = (
         update(_INCIDENT)
         .where(_INCIDENT.c.id == incident_id, _INCIDENT.c.status.in_(_ACTIVE))
-        .values(last_alert_at=_INCIDENT.c.last_alert_at)
+        .values(status=_INCIDENT.c.status)
     )
     if not session.execute(lock).rowcount:  # type: ignore[attr-defined]  # CursorResult
         return False

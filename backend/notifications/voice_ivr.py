@@ -27,6 +27,7 @@ from backend.catalog.models import Service
 from backend.core.db import unit_of_work
 from backend.escalation.models import PageRequest
 from backend.incidents.models import Incident
+from backend.incidents.queries import alert_tallies
 from backend.notifications import actions
 from backend.notifications.action_models import Action
 from backend.notifications.models import ChannelKind, Notification, NotificationPurpose
@@ -105,6 +106,7 @@ def facts(notification_id: int | None) -> CallFacts | None:
             return None
         service = session.get(Service, incident.service_id)
         page = session.get(PageRequest, row.page_request_id)
+        tally = alert_tallies(session, {row.incident_id}).get(row.incident_id)
         return CallFacts(
             notification_id=notification_id,
             user_id=row.user_id,
@@ -115,7 +117,7 @@ def facts(notification_id: int | None) -> CallFacts | None:
             service_name=service.name if service else "",
             priority=incident.priority.value if incident.priority else "",
             level=page.level if page else 0,
-            alert_count=incident.alert_count,
+            alert_count=tally[0] if tally else 0,
             acknowledged_by=incident.acknowledged_by or "",
         )
 
