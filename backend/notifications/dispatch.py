@@ -24,8 +24,11 @@ import structlog
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlmodel import Session, col
 
+from backend.audit import service as audit
+from backend.audit.models import Severity as AuditSeverity
 from backend.catalog.models import Service
 from backend.core import clock, secretbox, sweep_backoff
+from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import PermanentError
 from backend.core.jobs import JobName, enqueue
@@ -36,6 +39,7 @@ from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
 from backend.notifications import critical, fallback, formatting, health, magic_links, rules
 from backend.notifications.action_models import Action
+from backend.notifications.masking import masked
 from backend.notifications.models import (
     CHANNEL_LABELS,
     ChannelKind,
@@ -456,11 +460,38 @@ def _record(
                 "last_error": result.summary[:500],
             }
         session.execute(update(_N).where(_N.c.id == notification_id).values(**values))
+        if outcome is DeliverOutcome.FAILED and result.gone:
+            _forget_gone_method(uow, row, result)
         if row.incident_id is not None and outcome is not DeliverOutcome.RETRY:
             _timeline_outcome(session, row, outcome, attempt, result)
         if outcome is DeliverOutcome.FAILED and row.purpose is NotificationPurpose.PAGE:
             after_page_failure(uow, row)
     return outcome
+
+
+def _forget_gone_method(uow: UnitOfWork, row: Notification, result: ProviderResult) -> None:
+    """The provider says the address no longer exists (a browser unsubscribed): remove the
+    contact method, as push services ask, so no later page is planned for it and its owner is
+    warned when it was their only way to be reached (USER-03). Audited, with the reason."""
+    method = (
+        uow.session.get(ContactMethod, row.contact_method_id) if row.contact_method_id else None
+    )
+    if method is None:
+        return
+    uow.session.delete(method)
+    audit.record(
+        uow,
+        Actor.system("notification delivery"),
+        "notifications.contact_method.removed",
+        target_type="user",
+        target_id=method.user_id,
+        severity=AuditSeverity.LOW,
+        diff={
+            "kind": str(method.kind),
+            "address": masked(method.kind, method.address),
+            "reason": result.summary[:200],
+        },
+    )
 
 
 def after_page_failure(uow: UnitOfWork, row: Notification) -> None:

@@ -31,6 +31,7 @@ from backend.notifications import (
     teams_webhook,
     web_push_subscription,
 )
+from backend.notifications.masking import masked
 from backend.notifications.models import (
     ChannelKind,
     ContactMethod,
@@ -50,16 +51,6 @@ CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 # E-mail addresses (RFC 5321), numbers, Slack ids; only browser subscriptions are longer.
 MAX_ADDRESS = 320
-
-
-def _masked(kind: ChannelKind, address: str) -> str:
-    """Enough of an address to recognise it in the audit log without copying it whole
-    (a browser subscription: its push service's host, never its keys)."""
-    if kind is ChannelKind.WEB_PUSH:
-        return web_push_subscription.host_of(address)
-    if kind is ChannelKind.TEAMS:  # the URL is a credential (ADR 0008)
-        return teams_webhook.mask(address)
-    return address if len(address) <= 4 else f"…{address[-4:]}"
 
 
 def _address(body: ContactMethodIn) -> str:
@@ -186,7 +177,7 @@ def add_contact_method(actor: Actor, user_id: int, body: ContactMethodIn) -> Con
             actor,
             "contact_method.added",
             user_id,
-            {"kind": str(body.kind), "address": _masked(body.kind, address)},
+            {"kind": str(body.kind), "address": masked(body.kind, address)},
         )
         return _out(method)
 
@@ -232,7 +223,7 @@ def verify_contact_method(actor: Actor, method_id: int, code: str) -> ContactMet
             actor,
             "contact_method.verified",
             method.user_id,
-            {"kind": str(method.kind), "address": _masked(method.kind, method.address)},
+            {"kind": str(method.kind), "address": masked(method.kind, method.address)},
         )
         return _out(method)
 
@@ -247,7 +238,7 @@ def remove_contact_method(actor: Actor, method_id: int) -> None:
             actor,
             "contact_method.removed",
             method.user_id,
-            {"kind": str(method.kind), "address": _masked(method.kind, method.address)},
+            {"kind": str(method.kind), "address": masked(method.kind, method.address)},
         )
 
 

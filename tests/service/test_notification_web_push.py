@@ -404,3 +404,58 @@ def test_a_page_opens_its_incident_from_the_notification(
         "url": f"https://oncall.example.org/incidents/{incident_id}",
         "tag": f"incident-{incident_id}",
     }
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_subscription_the_push_service_says_is_gone_is_removed(
+    push_service: PushService,
+    monkeypatch: pytest.MonkeyPatch,
+    stub_broker: StubBroker,
+    status: int,
+) -> None:
+    """The browser unsubscribed (or the subscription expired): the push service answers
+    404/410, the notification fails for good, and the contact method goes, audited with the
+    reason, so no later page is planned for a dead subscription."""
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_PROVIDER", "webpush")
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_ALLOW_INSECURE_ENDPOINTS", "true")
+    get_settings.cache_clear()
+    user, browser = make_user(), Browser()
+    actor, user_id = actor_of(user), user.id or 0
+    raw = json.dumps(browser.subscription(push_service.endpoint))
+    notifications.add_contact_method(
+        actor, user_id, ContactMethodIn(kind=ChannelKind.WEB_PUSH, address=raw)
+    )
+    push_service.status = status
+    _, (sent,) = drain_paging(stub_broker)
+    assert dispatch.deliver(sent.notification_id) is DeliverOutcome.FAILED
+    assert notifications.list_contact_methods(actor, user_id) == []
+    with unit_of_work() as uow:
+        row = uow.session.get(Notification, sent.notification_id)
+        assert row is not None
+        assert row.contact_method_id is None  # the history stays, without the method
+        removed = [
+            e.diff
+            for e in uow.session.scalars(select(AuditEntry)).all()
+            if e.action == "notifications.contact_method.removed"
+        ]
+    assert len(removed) == 1
+    assert removed[0]["address"] == "127.0.0.1"
+    assert str(removed[0]["reason"]).startswith(f"Web push {status}")
+
+
+def test_other_permanent_failures_keep_the_subscription(
+    push_service: PushService, monkeypatch: pytest.MonkeyPatch, stub_broker: StubBroker
+) -> None:
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_PROVIDER", "webpush")
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_ALLOW_INSECURE_ENDPOINTS", "true")
+    get_settings.cache_clear()
+    user, browser = make_user(), Browser()
+    actor, user_id = actor_of(user), user.id or 0
+    raw = json.dumps(browser.subscription(push_service.endpoint))
+    notifications.add_contact_method(
+        actor, user_id, ContactMethodIn(kind=ChannelKind.WEB_PUSH, address=raw)
+    )
+    push_service.status = 403  # our VAPID token refused: our problem, not the browser's
+    _, (sent,) = drain_paging(stub_broker)
+    assert dispatch.deliver(sent.notification_id) is DeliverOutcome.FAILED
+    assert len(notifications.list_contact_methods(actor, user_id)) == 1

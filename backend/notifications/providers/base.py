@@ -25,10 +25,13 @@ class ProviderResult:
     summary: str = ""
     retryable: bool = True
     provider_id: str = ""
+    # The address no longer exists at the provider (a browser push subscription answered
+    # 404/410): the contact method is removed rather than tried on every later page.
+    gone: bool = False
 
     @classmethod
-    def failure(cls, summary: str, *, retryable: bool) -> ProviderResult:
-        return cls(ok=False, status="failed", summary=summary[:500], retryable=retryable)
+    def failure(cls, summary: str, *, retryable: bool, gone: bool = False) -> ProviderResult:
+        return cls(ok=False, status="failed", summary=summary[:500], retryable=retryable, gone=gone)
 
 
 class Provider(Protocol):

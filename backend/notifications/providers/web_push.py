@@ -119,8 +119,9 @@ def failure(exc: WebPushException) -> ProviderResult:
     if status in GONE:
         return ProviderResult.failure(
             f"Web push {status} {reason}: the browser subscription is gone (unsubscribed or "
-            "expired); remove this contact method and enable browser notifications again",
+            "expired); the contact method is removed: enable browser notifications again",
             retryable=False,
+            gone=True,
         )
     retryable = status == 429 or status >= 500
     text = str(getattr(response, "text", "") or "")
