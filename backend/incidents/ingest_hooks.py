@@ -4,7 +4,7 @@ Alert grouping (``backend/ingest/grouping.py``) opens, joins, acknowledges and r
 incidents with single SQL statements, for correctness under storms. This hook then does the
 incident side in the same transaction: timeline lines, starting the escalation of each new
 incident (its step is enqueued after commit), and clearing the escalation token of incidents
-an integration acknowledged or resolved.
+an integration acknowledged or resolved (their Slack pages are refreshed after commit).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from backend.core.db import UnitOfWork
 from backend.core.events import DomainEvent, get_bus
 from backend.escalation import engine
 from backend.incidents import timeline
+from backend.incidents.chat_refresh import refresh_chat_pages
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
 
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
@@ -59,6 +60,7 @@ def after_grouping(uow: UnitOfWork, changes: GroupingChanges) -> None:
         _acknowledged(uow, incident_id, label)
     for incident_id in dict.fromkeys(changes.resolved):
         engine.stop(session, incident_id)
+        refresh_chat_pages(uow, incident_id)
         timeline.record(
             session,
             incident_id,
@@ -88,6 +90,7 @@ def _acknowledged(uow: UnitOfWork, incident_id: int, label: str) -> None:
     if not taken.rowcount:  # type: ignore[attr-defined]  # CursorResult
         return
     engine.stop(uow.session, incident_id)
+    refresh_chat_pages(uow, incident_id)
     timeline.record(
         uow.session,
         incident_id,

@@ -35,6 +35,7 @@ from backend.notifications.models import ChannelKind
 from backend.notifications.providers import OutgoingMessage, provider_for
 from backend.notifications.providers import slack as slack_provider
 from tests.factories.identity import actor_of
+from tests.factories.ingest import send_generic
 from tests.factories.notifications import verified_method
 from tests.service.test_notifications import World, world  # world: the fixture, reused
 
@@ -534,6 +535,22 @@ def test_pages_follow_status_changes_made_anywhere(world: World, slack: FakeSlac
     assert slack.calls("/api/chat.update")[-1]["json"]["blocks"] == expected_blocks(
         incident_id, "open"
     )
+
+
+def test_pages_follow_a_monitoring_tool_resolving_the_incident(
+    world: World, slack: FakeSlack
+) -> None:
+    """Not only people's commands: the alert source's own resolve (every alert resolved,
+    auto-resolve on) re-renders the page too."""
+    incident_id = page_on_slack(world, slack)
+    send_generic(
+        world.integration, {"title": "Disk full on db-1", "dedup_key": "disk", "status": "resolved"}
+    )
+    assert status_of(incident_id) is IncidentStatus.RESOLVED
+    assert refresh_jobs(world.broker) == [incident_id]
+    assert slack_provider.refresh_posted(incident_id) == 1
+    (update,) = slack.calls("/api/chat.update")
+    assert "resolved" in json.dumps(update["json"]["blocks"]).lower()
 
 
 def test_a_refresh_slack_cannot_take_now_is_retried(world: World, slack: FakeSlack) -> None:
