@@ -26,6 +26,7 @@ is a failure, not a figure).
     .venv/bin/python bench/run_all.py --quick    # 1 run, short durations; a few minutes
     .venv/bin/python bench/run_all.py --only paging,escalation --profile /tmp/prof
     .venv/bin/python bench/run_all.py --render bench/results/<file>.json   # docs only
+    .venv/bin/python bench/run_all.py --only ingest --merge bench/results/<full run>.json
 """
 
 from __future__ import annotations
@@ -253,6 +254,40 @@ def _ratio(value: float, ceiling: float) -> str:
     return f"{share:.1%}" if share < 1 else f"{share:,.1f}x"
 
 
+def _merged_note(report: dict[str, Any]) -> list[str]:
+    merged = report.get("merged")
+    if not merged:
+        return []
+    return [
+        f"Re-run in this run: {', '.join(merged['rerun'])} (the others, and the machine line "
+        f"above, are from `{merged['base']}`, started {merged['base_started_at']}; this run "
+        f"started {merged['started_at']} with load average "
+        f"{', '.join(str(x) for x in merged['machine']['load_average_at_start'])}).",
+        "",
+    ]
+
+
+def merge(report: dict[str, Any], base_file: Path) -> dict[str, Any]:
+    """``base_file``'s report with the benchmarks ``report`` ran replaced by its results (a
+    benchmark re-run after a change, beside the full run's other figures)."""
+    base = json.loads(base_file.read_text())
+    rerun = [r["name"] for r in report["results"]]
+    by_name = {r["name"]: r for r in base["results"]} | {r["name"]: r for r in report["results"]}
+    order = [r["name"] for r in base["results"]] + [n for n in rerun if n not in by_name]
+    return {
+        **base,
+        "results": [by_name[n] for n in dict.fromkeys(order)],
+        "failures": sorted(set(base["failures"]) - set(rerun) | set(report["failures"])),
+        "merged": {
+            "base": os.path.relpath(base_file.resolve(), ROOT),
+            "base_started_at": base["started_at"],
+            "rerun": rerun,
+            "started_at": report["started_at"],
+            "machine": report["machine"],
+        },
+    }
+
+
 def render(report: dict[str, Any], results_file: str) -> str:
     m = report["machine"]
     lines = [
@@ -269,6 +304,7 @@ def render(report: dict[str, Any], results_file: str) -> str:
         f"{report.get('stack', {}).get('workers', '?')}, "
         f"{report.get('stack', {}).get('scheduler', '?')}. Raw figures: `{results_file}`.",
         "",
+        *_merged_note(report),
         "Figures are medians of the runs given per benchmark. *vs target* is figure / target; "
         "*vs ceiling* is figure / ceiling measured in the same run (a share for rates, a "
         "multiple for latencies). Where a target is missed, the hand-written sections below "
@@ -368,6 +404,12 @@ def main() -> None:
     parser.add_argument(
         "--render", type=Path, help="only regenerate the docs section from this results file"
     )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        metavar="RESULTS",
+        help="with --only: write the results of this full run with those benchmarks replaced",
+    )
     args = parser.parse_args()
     if args.render:
         write_docs(render(json.loads(args.render.read_text()), str(args.render)))
@@ -379,8 +421,11 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown benchmarks: {sorted(unknown)}")
     report = run_all(only, args.quick, args.profile)
+    if args.merge:
+        report = merge(report, args.merge)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.fromisoformat(report["started_at"]).strftime("%Y%m%dT%H%M%SZ")
+    started = report.get("merged", report)["started_at"]
+    stamp = datetime.fromisoformat(started).strftime("%Y%m%dT%H%M%SZ")
     out = RESULTS / f"{stamp}.json"
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     print(f"\nresults: {out.relative_to(ROOT)}")

@@ -199,3 +199,27 @@ def test_profile_summary_ranks_inclusive_and_self_samples(tmp_path: Path) -> Non
     assert inclusive["run_step (backend/escalation/engine.py)"] == 30
     assert own["wait (psycopg/connection.py)"] == 30
     assert own["deliver (backend/notifications/dispatch.py)"] == 10
+
+
+def test_merge_replaces_the_re_run_benchmarks_and_says_so(tmp_path: Path) -> None:
+    base = _report(
+        [
+            {"name": "ingest", "figures": {"unique_c64_alerts_per_s": 700.0}},
+            {"name": "paging", "error": "BooksError: lost"},
+            {"name": "oncall", "figures": {"resolutions_per_s": 9000.0}},
+        ]
+    )
+    base["failures"] = ["paging"]
+    base_file = tmp_path / "full.json"
+    base_file.write_text(json.dumps(base))
+    rerun = _report([{"name": "ingest", "figures": {"unique_c64_alerts_per_s": 1100.0}}])
+    rerun["started_at"] = "2026-12-03T17:00:00+00:00"
+    merged = run_all.merge(rerun, base_file)
+    assert [r["name"] for r in merged["results"]] == ["ingest", "paging", "oncall"]
+    assert merged["results"][0]["figures"] == {"unique_c64_alerts_per_s": 1100.0}
+    assert merged["failures"] == ["paging"]  # not re-run: still failed
+    assert merged["started_at"] == base["started_at"]
+    section = run_all.render(merged, "bench/results/m.json")
+    assert "Re-run in this run: ingest" in section
+    assert "2026-12-03T17:00:00+00:00" in section
+    assert "1,100" in section
