@@ -355,7 +355,8 @@ class IncidentsState(SessionState):
         if not self.authenticated:
             return None
         self._watch(IncidentsState, ("incidents",))
-        self.selected = []
+        # The selection is kept (pruned to the rows shown by _first_page): on_load runs again
+        # when the websocket reconnects, and a busy responder's ticks must not vanish with it.
         self.bulk_results = []
         try:
             actor = await self._actor()
