@@ -33,6 +33,7 @@ from sqlalchemy import select
 from backend.audit.models import AuditEntry
 from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate
+from backend.core.actor import Actor
 from backend.core.db import unit_of_work
 from backend.core.errors import AlreadyExists, ErrorCode, ValidationFailed
 from backend.core.settings import NotificationSettings, get_settings
@@ -406,6 +407,23 @@ def test_a_page_opens_its_incident_from_the_notification(
     }
 
 
+def _subscribed_then_refused(
+    push_service: PushService, monkeypatch: pytest.MonkeyPatch, status: int
+) -> tuple[Actor, int]:
+    """A user adds a browser subscription; the push service will answer ``status``."""
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_PROVIDER", "webpush")
+    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_ALLOW_INSECURE_ENDPOINTS", "true")
+    get_settings.cache_clear()
+    user = make_user()
+    actor, user_id = actor_of(user), user.id or 0
+    raw = json.dumps(Browser().subscription(push_service.endpoint))
+    notifications.add_contact_method(
+        actor, user_id, ContactMethodIn(kind=ChannelKind.WEB_PUSH, address=raw)
+    )
+    push_service.status = status
+    return actor, user_id
+
+
 @pytest.mark.parametrize("status", [404, 410])
 def test_a_subscription_the_push_service_says_is_gone_is_removed(
     push_service: PushService,
@@ -416,16 +434,7 @@ def test_a_subscription_the_push_service_says_is_gone_is_removed(
     """The browser unsubscribed (or the subscription expired): the push service answers
     404/410, the notification fails for good, and the contact method goes, audited with the
     reason, so no later page is planned for a dead subscription."""
-    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_PROVIDER", "webpush")
-    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_ALLOW_INSECURE_ENDPOINTS", "true")
-    get_settings.cache_clear()
-    user, browser = make_user(), Browser()
-    actor, user_id = actor_of(user), user.id or 0
-    raw = json.dumps(browser.subscription(push_service.endpoint))
-    notifications.add_contact_method(
-        actor, user_id, ContactMethodIn(kind=ChannelKind.WEB_PUSH, address=raw)
-    )
-    push_service.status = status
+    actor, user_id = _subscribed_then_refused(push_service, monkeypatch, status)
     _, (sent,) = drain_paging(stub_broker)
     assert dispatch.deliver(sent.notification_id) is DeliverOutcome.FAILED
     assert notifications.list_contact_methods(actor, user_id) == []
@@ -446,16 +455,8 @@ def test_a_subscription_the_push_service_says_is_gone_is_removed(
 def test_other_permanent_failures_keep_the_subscription(
     push_service: PushService, monkeypatch: pytest.MonkeyPatch, stub_broker: StubBroker
 ) -> None:
-    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_PROVIDER", "webpush")
-    monkeypatch.setenv("ONCALL_NOTIFICATIONS__WEB_PUSH_ALLOW_INSECURE_ENDPOINTS", "true")
-    get_settings.cache_clear()
-    user, browser = make_user(), Browser()
-    actor, user_id = actor_of(user), user.id or 0
-    raw = json.dumps(browser.subscription(push_service.endpoint))
-    notifications.add_contact_method(
-        actor, user_id, ContactMethodIn(kind=ChannelKind.WEB_PUSH, address=raw)
-    )
-    push_service.status = 403  # our VAPID token refused: our problem, not the browser's
+    # 403: our VAPID token refused, our problem, not the browser's.
+    actor, user_id = _subscribed_then_refused(push_service, monkeypatch, 403)
     _, (sent,) = drain_paging(stub_broker)
     assert dispatch.deliver(sent.notification_id) is DeliverOutcome.FAILED
     assert len(notifications.list_contact_methods(actor, user_id)) == 1
