@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from oncall_app.layout import page
@@ -188,6 +190,18 @@ def _rules(urgency: str, title: str) -> rx.Component:
     )
 
 
+def _clock_input(name: str, placeholder: str, value: Any, on_change: Any) -> rx.Component:
+    """A quiet-hours time field (HH:MM in the viewer's zone), test id ``quiet-<name>``."""
+    return rx.input(
+        name=name,
+        placeholder=placeholder,
+        value=value,
+        on_change=on_change,
+        width="6em",
+        custom_attrs={"data-testid": f"quiet-{name}"},
+    )
+
+
 def _rules_card() -> rx.Component:
     return rx.card(
         rx.vstack(
@@ -204,23 +218,9 @@ def _rules_card() -> rx.Component:
             rx.form(
                 rx.flex(
                     rx.text("Quiet hours for low urgency", size="2"),
-                    rx.input(
-                        name="start",
-                        placeholder="22:00",
-                        value=S.quiet_start,
-                        on_change=S.set_quiet_start,
-                        width="6em",
-                        custom_attrs={"data-testid": "quiet-start"},
-                    ),
+                    _clock_input("start", "22:00", S.quiet_start, S.set_quiet_start),
                     rx.text("to", size="2"),
-                    rx.input(
-                        name="end",
-                        placeholder="07:00",
-                        value=S.quiet_end,
-                        on_change=S.set_quiet_end,
-                        width="6em",
-                        custom_attrs={"data-testid": "quiet-end"},
-                    ),
+                    _clock_input("end", "07:00", S.quiet_end, S.set_quiet_end),
                     rx.button("Save", size="2", variant="soft", type="submit"),
                     spacing="2",
                     align="center",

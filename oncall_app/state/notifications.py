@@ -13,7 +13,13 @@ from backend.core.events import DomainEvent
 from backend.notifications import personal, queries, readiness, vapid
 from backend.notifications import service as notif
 from backend.notifications.models import ChannelKind, Urgency
-from backend.notifications.schemas import ContactMethodIn, QuietHoursIn, RuleIn, RuleOut
+from backend.notifications.schemas import (
+    ContactMethodIn,
+    OutboxMessageOut,
+    QuietHoursIn,
+    RuleIn,
+    RuleOut,
+)
 from oncall_app.services import call
 from oncall_app.state import browser_push
 from oncall_app.state.browser_push import shown_address
@@ -56,6 +62,17 @@ class OutboxMsg(BaseModel):
     subject: str
     body: str
     created_at: str
+
+
+def _outbox_msg(m: OutboxMessageOut) -> OutboxMsg:
+    return OutboxMsg(
+        id=m.id,
+        channel=m.channel.value,
+        recipient=m.to,
+        subject=m.subject,
+        body=m.body,
+        created_at=m.created_at.isoformat(),
+    )
 
 
 class HealthRow(BaseModel):
@@ -173,33 +190,13 @@ class NotificationsState(SessionState):
             self.my_outbox = []
             return
         rows = await call(personal.my_outbox, actor, self.user_id, limit=10)
-        self.my_outbox = [
-            OutboxMsg(
-                id=m.id,
-                channel=m.channel.value,
-                recipient=m.to,
-                subject=m.subject,
-                body=m.body,
-                created_at=m.created_at.isoformat(),
-            )
-            for m in rows
-        ]
+        self.my_outbox = [_outbox_msg(m) for m in rows]
 
     async def _reload_admin(self, actor: Actor) -> None:
         if not self.is_platform_admin:
             return
         rows = await call(queries.list_outbox, actor, limit=self._outbox_limit + 1)
-        self.outbox = [
-            OutboxMsg(
-                id=m.id,
-                channel=m.channel.value,
-                recipient=m.to,
-                subject=m.subject,
-                body=m.body,
-                created_at=m.created_at.isoformat(),
-            )
-            for m in rows[: self._outbox_limit]
-        ]
+        self.outbox = [_outbox_msg(m) for m in rows[: self._outbox_limit]]
         self.outbox_more = len(rows) > self._outbox_limit
         health = await call(queries.list_provider_health, actor)
         self.health = [
