@@ -68,8 +68,13 @@ def alert_tallies(session: Session, incident_ids: set[int]) -> dict[int, tuple[i
     return {int(i): (int(n), at) for i, n, at in rows if i is not None}
 
 
-def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentSummary]:
-    """List rows with service, team and assignee names (three queries for the whole page)."""
+def summaries(
+    session: Session,
+    incidents: Sequence[Incident],
+    tallies: dict[int, tuple[int, datetime]] | None = None,
+) -> list[IncidentSummary]:
+    """List rows with service, team and assignee names and alert counts (four queries for the
+    whole page; ``tallies`` when the caller has already read them)."""
     service_ids = {i.service_id for i in incidents}
     services = (
         {s.id: s for s in session.exec(select(Service).where(col(Service.id).in_(service_ids)))}
@@ -78,7 +83,8 @@ def summaries(session: Session, incidents: Sequence[Incident]) -> list[IncidentS
     )
     teams = _names(session, Team, {s.team_id for s in services.values() if s.team_id})
     users = _names(session, User, {i.assignee_id for i in incidents if i.assignee_id})
-    tallies = alert_tallies(session, {i.id for i in incidents if i.id is not None})
+    if tallies is None:
+        tallies = alert_tallies(session, {i.id for i in incidents if i.id is not None})
     out: list[IncidentSummary] = []
     for incident in incidents:
         service = services[incident.service_id]
@@ -137,8 +143,9 @@ def _alerts(session: Session, incident_id: int) -> list[AlertBrief]:
 def detail(session: Session, actor: Actor, incident: Incident, service: Service) -> IncidentDetail:
     """The detail DTO of a loaded incident."""
     assert incident.id is not None
-    (row,) = summaries(session, [incident])
-    tally = alert_tallies(session, {incident.id}).get(incident.id)
+    tallies = alert_tallies(session, {incident.id})
+    (row,) = summaries(session, [incident], tallies)
+    tally = tallies.get(incident.id)
     snapshot = incident.escalation_snapshot or {}
     chain = from_snapshot(snapshot)
     return IncidentDetail(
