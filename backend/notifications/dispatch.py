@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlmodel import Session, col
 
 from backend.audit import service as audit
@@ -56,6 +56,10 @@ from backend.notifications.providers import OutgoingMessage, ProviderResult, pro
 log = structlog.get_logger(__name__)
 _N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _PR = PageRequest.__table__  # type: ignore[attr-defined]
+_INC = Incident.__table__  # type: ignore[attr-defined]
+_SVC = Service.__table__  # type: ignore[attr-defined]
+_USR = User.__table__  # type: ignore[attr-defined]
+_ATTEMPT = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 EARLY_TOLERANCE = timedelta(seconds=2)
 # Timeline lines say "voice call" ("Paged Ann by voice call").
 CHANNEL_NAMES = {**CHANNEL_LABELS, "voice": "voice call"}
@@ -211,6 +215,64 @@ def queue_direct(
 # --- delivery --------------------------------------------------------------------------------
 
 
+# Everything one delivery reads, in one statement: the notification, and for a page its
+# incident, page request, service and recipient's name. Six ORM ``Session.get`` calls before
+# (and a flush): most of a delivery's CPU (``bench/paging_cpu.py``).
+_FACTS = (
+    select(
+        *_N.c,
+        _INC.c.status.label("incident_status"),
+        _INC.c.title.label("incident_title"),
+        _INC.c.severity.label("incident_severity"),
+        _INC.c.priority.label("incident_priority"),
+        _SVC.c.name.label("service_name"),
+        _PR.c.level.label("page_level"),
+        _PR.c.repeat.label("page_repeat"),
+        _USR.c.name.label("user_name"),
+    )
+    .select_from(
+        _N.outerjoin(_INC, _INC.c.id == _N.c.incident_id)
+        .outerjoin(_SVC, _SVC.c.id == _INC.c.service_id)
+        .outerjoin(_PR, _PR.c.id == _N.c.page_request_id)
+        .outerjoin(_USR, _USR.c.id == _N.c.user_id)
+    )
+    .where(_N.c.id == bindparam("notification_id"))
+)
+
+
+@dataclass(frozen=True)
+class DeliveryFacts:
+    """A notification (detached from any session) with what its delivery needs to know."""
+
+    row: Notification
+    incident_status: IncidentStatus | None
+    context: formatting.PageContext | None  # pages only
+    who: str
+
+    @classmethod
+    def read(cls, session: Session, notification_id: int) -> DeliveryFacts | None:
+        found = session.execute(_FACTS, {"notification_id": notification_id}).first()
+        if found is None:
+            return None
+        values = found._mapping
+        row = Notification(**{column.name: values[column.name] for column in _N.c})
+        context = None
+        if values["incident_title"] is not None and values["page_level"] is not None:
+            priority = values["incident_priority"]
+            context = formatting.PageContext(
+                incident_id=row.incident_id or 0,
+                title=values["incident_title"],
+                severity=values["incident_severity"].value,
+                service_name=values["service_name"] or "",
+                level=values["page_level"],
+                repeat=values["page_repeat"],
+                base_url=get_settings().base_url,
+                priority=priority.value if priority else None,
+            )
+        who = values["user_name"] if values["user_name"] is not None else f"user {row.user_id}"
+        return cls(row, values["incident_status"], context, who)
+
+
 def _claim(session: Session, row: Notification, now: datetime, lease: timedelta) -> bool:
     due_queued = and_(
         _N.c.status == NotificationStatus.QUEUED.value,
@@ -232,25 +294,9 @@ def _claim(session: Session, row: Notification, now: datetime, lease: timedelta)
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
 
 
-def _page_context(session: Session, row: Notification) -> formatting.PageContext:
-    incident = session.get(Incident, row.incident_id)
-    page = session.get(PageRequest, row.page_request_id)
-    assert incident is not None
-    assert page is not None
-    service = session.get(Service, incident.service_id)
-    return formatting.PageContext(
-        incident_id=incident.id or 0,
-        title=incident.title,
-        severity=incident.severity.value,
-        service_name=service.name if service else "",
-        level=page.level,
-        repeat=page.repeat,
-        base_url=get_settings().base_url,
-        priority=incident.priority.value if incident.priority else None,
-    )
+def _render(session: Session, facts: DeliveryFacts) -> OutgoingMessage:
+    row = facts.row
 
-
-def _render(session: Session, row: Notification) -> OutgoingMessage:
     def message(body: str, subject: str = "", html: str = "") -> OutgoingMessage:
         return OutgoingMessage(
             channel=row.channel.value,
@@ -267,7 +313,8 @@ def _render(session: Session, row: Notification) -> OutgoingMessage:
     if row.purpose is NotificationPurpose.CRITICAL:
         body = secretbox.decrypt(row.sealed_body or "")
         return message(body, body[:200])
-    ctx = _page_context(session, row)
+    ctx = facts.context
+    assert ctx is not None  # a page always has its incident and page request
     channel = row.channel.value
     if channel == "email":
         ctx = _with_action_links(session, row, ctx)
@@ -286,39 +333,31 @@ def _with_action_links(
 ) -> formatting.PageContext:
     """Fresh single-use acknowledge/resolve links for this recipient (NOTIF-05), stored with
     the delivery's claim; each attempt carries its own."""
-    links = {
-        action: magic_links.issue_link(
-            session,
-            user_id=row.user_id,
-            incident_id=ctx.incident_id,
-            action=action,
-            base_url=ctx.base_url,
-        )
-        for action in (Action.ACKNOWLEDGE, Action.RESOLVE)
-    }
+    links = magic_links.issue_links(
+        session,
+        user_id=row.user_id,
+        incident_id=ctx.incident_id,
+        actions=(Action.ACKNOWLEDGE, Action.RESOLVE),
+        base_url=ctx.base_url,
+    )
     return replace(ctx, ack_url=links[Action.ACKNOWLEDGE], resolve_url=links[Action.RESOLVE])
 
 
-def _skip_reason(session: Session, row: Notification) -> str | None:
+def _skip_reason(facts: DeliveryFacts) -> str | None:
+    row = facts.row
     if row.purpose not in (NotificationPurpose.PAGE, NotificationPurpose.CRITICAL):
         return None
     if row.contact_method_id is None:
         return "the contact method was removed"
-    incident = session.get(Incident, row.incident_id)
-    if incident is None:
+    if facts.incident_status is None:
         return "the incident is gone"
-    if incident.status is not IncidentStatus.OPEN:
-        return f"the incident is {incident.status.value.lower()}"
+    if facts.incident_status is not IncidentStatus.OPEN:
+        return f"the incident is {facts.incident_status.value.lower()}"
     return None
 
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _who(session: Session, row: Notification) -> str:
-    user = session.get(User, row.user_id)
-    return user.name if user else f"user {row.user_id}"
 
 
 def deliver(notification_id: int) -> DeliverOutcome:
@@ -328,9 +367,13 @@ def deliver(notification_id: int) -> DeliverOutcome:
     lease = timedelta(seconds=settings.timeout_seconds + settings.lease_margin_seconds)
     with unit_of_work() as uow:
         session = uow.session
-        row = session.get(Notification, notification_id)
-        if row is None or row.status not in (NotificationStatus.QUEUED, NotificationStatus.SENDING):
+        facts = DeliveryFacts.read(session, notification_id)
+        if facts is None or facts.row.status not in (
+            NotificationStatus.QUEUED,
+            NotificationStatus.SENDING,
+        ):
             return DeliverOutcome.STALE
+        row = facts.row
         if row.status is NotificationStatus.QUEUED and (
             row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE
         ):
@@ -341,18 +384,18 @@ def deliver(notification_id: int) -> DeliverOutcome:
             # Another worker holds the claim and may be sending right now: a duplicate message
             # must not mark it skipped (found by tests/reliability's books).
             return DeliverOutcome.STALE
-        reason = _skip_reason(session, row)
+        reason = _skip_reason(facts)
         if reason is not None:
-            _finish_skipped(session, row, reason, now)
+            _finish_skipped(session, facts, reason, now)
             return DeliverOutcome.SKIPPED
         if not _claim(session, row, now, lease):
             return DeliverOutcome.STALE
         attempt = row.attempts + 1
-        message = _render(session, row)
+        message = _render(session, facts)
     started = time.monotonic()
     used, result = send_with_failover(row.channel.value, message, settings)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(notification_id, attempt, used, result, duration_ms)
+    return _record(facts, attempt, used, result, duration_ms)
 
 
 def send_with_failover(
@@ -384,7 +427,8 @@ def send_with_failover(
     return used, replace(result, summary="; ".join(notes)[:500])
 
 
-def _finish_skipped(session: Session, row: Notification, reason: str, now: datetime) -> None:
+def _finish_skipped(session: Session, facts: DeliveryFacts, reason: str, now: datetime) -> None:
+    row = facts.row
     session.execute(
         update(_N)
         .where(_N.c.id == row.id, _N.c.status == row.status.value, _N.c.attempts == row.attempts)
@@ -395,8 +439,7 @@ def _finish_skipped(session: Session, row: Notification, reason: str, now: datet
             session,
             row.incident_id,
             IncidentEventKind.NOTIFICATION_SKIPPED,
-            f"{_capital(CHANNEL_NAMES[row.channel.value])} to {_who(session, row)} "
-            f"skipped: {reason}.",
+            f"{_capital(CHANNEL_NAMES[row.channel.value])} to {facts.who} skipped: {reason}.",
             actor_label=ENGINE_LABEL,
             data=_data(row),
         )
@@ -413,14 +456,16 @@ def _data(row: Notification, **extra: Any) -> dict[str, Any]:
 
 
 def _record(
-    notification_id: int, attempt: int, provider: str, result: ProviderResult, duration_ms: int
+    facts: DeliveryFacts, attempt: int, provider: str, result: ProviderResult, duration_ms: int
 ) -> DeliverOutcome:
     settings = get_settings().notifications
     now = clock.now()
+    row = facts.row
+    notification_id = row.id or 0
     with unit_of_work() as uow:
         session = uow.session
-        session.add(
-            DeliveryAttempt(
+        session.execute(
+            insert(_ATTEMPT).values(
                 notification_id=notification_id,
                 attempt=attempt,
                 provider=provider,
@@ -430,10 +475,6 @@ def _record(
                 at=now,
             )
         )
-        row = session.get(Notification, notification_id)
-        assert row is not None
-        if row.status is not NotificationStatus.SENDING or row.attempts != attempt:
-            return DeliverOutcome.STALE  # another worker took it over after our lease ran out
         values: dict[str, Any]
         if result.ok:
             outcome = DeliverOutcome.DONE
@@ -450,7 +491,6 @@ def _record(
                 "next_attempt_at": retry_at,
                 "last_error": result.summary[:500],
             }
-            uow.after_commit(lambda: send(notification_id, retry_at))
         else:
             outcome = DeliverOutcome.FAILED
             values = {
@@ -459,13 +499,27 @@ def _record(
                 "next_attempt_at": None,
                 "last_error": result.summary[:500],
             }
-        session.execute(update(_N).where(_N.c.id == notification_id).values(**values))
+        # Ours only while still claimed by this attempt: after a lease ran out another worker
+        # may have taken it over (the attempt above is kept either way).
+        still_ours = session.execute(
+            update(_N)
+            .where(
+                _N.c.id == notification_id,
+                _N.c.status == NotificationStatus.SENDING.value,
+                _N.c.attempts == attempt,
+            )
+            .values(**values)
+        )
+        if not still_ours.rowcount:  # type: ignore[attr-defined]  # CursorResult
+            return DeliverOutcome.STALE
+        if outcome is DeliverOutcome.RETRY:
+            uow.after_commit(lambda: send(notification_id, retry_at))
         if outcome is DeliverOutcome.FAILED and result.gone:
             _forget_gone_method(uow, row, result)
         if row.incident_id is not None and outcome is not DeliverOutcome.RETRY:
-            _timeline_outcome(session, row, outcome, attempt, result)
+            _timeline_outcome(session, facts, outcome, attempt, result)
         if outcome is DeliverOutcome.FAILED and row.purpose is NotificationPurpose.PAGE:
-            after_page_failure(uow, row)
+            after_page_failure(uow, facts)
     return outcome
 
 
@@ -494,32 +548,32 @@ def _forget_gone_method(uow: UnitOfWork, row: Notification, result: ProviderResu
     )
 
 
-def after_page_failure(uow: UnitOfWork, row: Notification) -> None:
+def after_page_failure(uow: UnitOfWork, facts: DeliveryFacts) -> None:
     """A page notification has just failed for good (its FAILED status is written in this
     transaction): fall back to the next channel tier and, when e-mail and SMS have both
     failed, page the platform admins. The page request's row is locked first, so failures of
     one page request finishing together are decided one after the other, each seeing the
     statuses the ones before it committed (PostgreSQL row lock; SQLite has one writer)."""
-    session = uow.session
-    if row.page_request_id is None or row.incident_id is None:
+    session, row = uow.session, facts.row
+    if row.page_request_id is None or row.incident_id is None or facts.context is None:
         return
     session.execute(update(_PR).where(_PR.c.id == row.page_request_id).values(status=_PR.c.status))
-    who = _who(session, row)
-    planned = fallback.after_failure(session, row, who)
-    planned += critical.after_failure(session, row, _page_context(session, row), who)
+    planned = fallback.after_failure(session, row, facts.who)
+    planned += critical.after_failure(session, row, facts.context, facts.who)
     if planned:
         uow.after_commit(lambda: _send_all(planned))
 
 
 def _timeline_outcome(
     session: Session,
-    row: Notification,
+    facts: DeliveryFacts,
     outcome: DeliverOutcome,
     attempt: int,
     result: ProviderResult,
 ) -> None:
+    row = facts.row
     assert row.incident_id is not None
-    channel, who = CHANNEL_NAMES[row.channel.value], _who(session, row)
+    channel, who = CHANNEL_NAMES[row.channel.value], facts.who
     if outcome is DeliverOutcome.DONE:
         kind, summary = IncidentEventKind.NOTIFIED, f"Paged {who} by {channel}."
     else:

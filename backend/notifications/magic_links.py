@@ -1,7 +1,8 @@
 """E-mail magic links (NOTIF-05): acknowledge or resolve an incident from the message.
 
-* ``issue_link`` makes a single-use link for one (user, incident, action), valid 15 minutes;
-  the token is random (``new_token``), only its SHA-256 is stored.
+* ``issue_link`` (``issue_links`` for several) makes a single-use link for one (user,
+  incident, action), valid 15 minutes; the token is random (``new_token``), only its SHA-256
+  is stored.
 * Opening the link (GET) only shows a confirmation page (``peek``): mail scanners and link
   previews fetch GET, and must not act. The button on that page POSTs, which ``burn``s the
   link with a compare-and-set (unused and unexpired → used); ``actions.use_magic_link`` then
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from backend.core import clock
@@ -55,17 +56,40 @@ def issue_link(
 ) -> str:
     """Store a new link in the caller's transaction; returns its URL (the only copy of the
     token)."""
-    token = new_token(32)
-    session.add(
-        ActionLink(
-            token_hash=sha256_hex(token),
-            user_id=user_id,
-            incident_id=incident_id,
-            action=action.value,
-            expires_at=clock.now() + LINK_TTL,
-        )
+    links = issue_links(
+        session, user_id=user_id, incident_id=incident_id, actions=(action,), base_url=base_url
     )
-    return f"{base_url.rstrip('/')}{LINK_PATH}/{token}"
+    return links[action]
+
+
+def issue_links(
+    session: Session,
+    *,
+    user_id: int,
+    incident_id: int,
+    actions: tuple[Action, ...],
+    base_url: str,
+) -> dict[Action, str]:
+    """One new link per action, stored with one statement in the caller's transaction (every
+    page e-mail carries two); returns each one's URL (the only copy of its token)."""
+    now = clock.now()
+    tokens = {action: new_token(32) for action in actions}
+    session.execute(
+        insert(_L),
+        [
+            {
+                "token_hash": sha256_hex(token),
+                "user_id": user_id,
+                "incident_id": incident_id,
+                "action": action.value,
+                "expires_at": now + LINK_TTL,
+                "created_at": now,
+            }
+            for action, token in tokens.items()
+        ],
+    )
+    root = base_url.rstrip("/")
+    return {action: f"{root}{LINK_PATH}/{token}" for action, token in tokens.items()}
 
 
 def _row(session: Session, token: str) -> ActionLink | None:

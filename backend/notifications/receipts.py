@@ -121,5 +121,7 @@ def apply(notification_id: int, params: dict[str, str]) -> ReceiptOutcome:
                 },
             )
         if row.purpose is NotificationPurpose.PAGE:
-            dispatch.after_page_failure(uow, row)
+            facts = dispatch.DeliveryFacts.read(session, row.id or 0)
+            assert facts is not None  # the row was just read in this transaction
+            dispatch.after_page_failure(uow, facts)
         return ReceiptOutcome.FAILED

@@ -73,9 +73,12 @@ def fail_together(ids: list[int]) -> list[DeliverOutcome]:
     outcomes: dict[int, DeliverOutcome] = {}
 
     def one(notification_id: int) -> None:
+        with unit_of_work() as uow:
+            facts = dispatch.DeliveryFacts.read(uow.session, notification_id)
+        assert facts is not None
         start.wait()
         outcomes[notification_id] = dispatch._record(  # the worker's recording step
-            notification_id,
+            facts,
             1,
             "outbox",
             ProviderResult.failure("provider down", retryable=False),

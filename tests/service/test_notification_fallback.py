@@ -147,9 +147,9 @@ def test_email_and_slack_failing_text_then_sms_failing_calls(
 
     # A duplicate decision (a redelivered message, a second receipt) plans nothing more.
     with unit_of_work() as uow:
-        row = uow.session.get(Notification, slack)
-        assert row is not None
-        dispatch.after_page_failure(uow, row)
+        facts = dispatch.DeliveryFacts.read(uow.session, slack)
+        assert facts is not None
+        dispatch.after_page_failure(uow, facts)
     assert drain_paging(world.broker)[1] == []
     assert len(notification_rows(incident_id)) == 4
     assert len(fallback_lines(incident_id)) == 2

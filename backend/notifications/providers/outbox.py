@@ -3,9 +3,14 @@ page), so the whole product can be tried without a single credential."""
 
 from __future__ import annotations
 
+from sqlalchemy import insert
+
+from backend.core import clock
 from backend.core.db import unit_of_work
 from backend.notifications.models import ChannelKind, OutboxMessage
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
+
+_OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 
 
 class OutboxProvider:
@@ -13,16 +18,19 @@ class OutboxProvider:
 
     def send(self, message: OutgoingMessage) -> ProviderResult:
         with unit_of_work() as uow:
-            row = OutboxMessage(
-                channel=ChannelKind(message.channel),
-                to=message.to,
-                subject=message.subject[:300],
-                body=message.body,
-                notification_id=message.notification_id,
-            )
-            uow.session.add(row)
-            uow.session.flush()
-            row_id = row.id
+            # A Core insert: an ORM object and its flush cost more CPU than the statement.
+            row_id = uow.session.execute(
+                insert(_OUTBOX)
+                .values(
+                    channel=ChannelKind(message.channel),
+                    to=message.to,
+                    subject=message.subject[:300],
+                    body=message.body,
+                    notification_id=message.notification_id,
+                    created_at=clock.now(),
+                )
+                .returning(_OUTBOX.c.id)
+            ).scalar_one()
         return ProviderResult(
             ok=True, status="delivered", summary=f"stored as outbox message {row_id}"
         )
