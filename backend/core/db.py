@@ -5,6 +5,7 @@ This is the only module that may branch on the database dialect.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Insert,
     MetaData,
     Row,
     String,
@@ -208,14 +210,33 @@ def insert_ignoring_conflict(
     (the caller re-selects it). On PostgreSQL a conflicting insert by a concurrent transaction
     waits for it to commit, so "None" always means a committed row won the race.
     """
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
+    stmt = _insert_ignoring_conflict(
+        session.get_bind().dialect.name,
+        table,
+        tuple(index_elements),
+        tuple(returning),
+        index_where,
+    )
+    return session.execute(stmt, values).first()
+
+
+@functools.lru_cache(maxsize=128)
+def _insert_ignoring_conflict(
+    dialect: str,
+    table: Table,
+    index_elements: tuple[str, ...],
+    returning: tuple[str, ...],
+    index_where: ColumnElement[bool] | TextClause | None,
+) -> Insert:
+    """The statement for one shape of call, built once (the hot paths call this per alert and
+    per page; building a statement and its cache key costs more than compiling it). The
+    columns are the keys of the values it is executed with."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=index_elements, index_where=index_where)
+        .on_conflict_do_nothing(index_elements=list(index_elements), index_where=index_where)
         .returning(*(table.c[name] for name in returning))
     )
-    return session.execute(stmt).first()
 
 
 class UnitOfWork:

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlmodel import Session
 
 from backend.catalog.models import Service
@@ -49,6 +49,42 @@ from backend.notifications import dispatch as notifications
 log = structlog.get_logger(__name__)
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _PAGE = PageRequest.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+
+# The step's statements are built once: building one (and its cache key) per call costs more
+# CPU than compiling it, and every incident runs a step per level.
+_STEP_STATE = select(
+    _INCIDENT.c.status,
+    _INCIDENT.c.escalation_token,
+    _INCIDENT.c.escalation_step,
+    _INCIDENT.c.next_escalation_at,
+    _INCIDENT.c.escalation_snapshot,
+    _INCIDENT.c.service_id,
+    _INCIDENT.c.severity,
+).where(_INCIDENT.c.id == bindparam("incident_id"))
+_STEP_MATCHES = (
+    _INCIDENT.c.id == bindparam("b_incident_id"),
+    _INCIDENT.c.escalation_token == bindparam("b_token"),
+    _INCIDENT.c.escalation_step == bindparam("b_step"),
+    _INCIDENT.c.status == IncidentStatus.OPEN.value,
+)
+_ADVANCE = (
+    update(_INCIDENT)
+    .where(*_STEP_MATCHES)
+    .values(
+        escalation_step=bindparam("b_next_step"),
+        next_escalation_at=bindparam("b_next_at"),
+        escalation_resend_after=None,  # the next step's sweeps start afresh
+    )
+)
+_EXHAUST = (
+    update(_INCIDENT)
+    .where(*_STEP_MATCHES)
+    .values(
+        escalation_token=None,
+        next_escalation_at=None,
+        escalation_state=EscalationState.EXHAUSTED,
+    )
+)
 # A message may run a little before its due time (clock skew between processes).
 EARLY_TOLERANCE = timedelta(seconds=2)
 ENGINE_LABEL = "escalation"
@@ -207,18 +243,7 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
     now = clock.now()
     with unit_of_work() as uow:
         session = uow.session
-        cols = _INCIDENT.c
-        row = session.execute(
-            select(
-                cols.status,
-                cols.escalation_token,
-                cols.escalation_step,
-                cols.next_escalation_at,
-                cols.escalation_snapshot,
-                cols.service_id,
-                cols.severity,
-            ).where(cols.id == incident_id)
-        ).first()
+        row = session.execute(_STEP_STATE, {"incident_id": incident_id}).first()
         if row is None or row[0] != IncidentStatus.OPEN.value or row[1] != token or row[2] != step:
             return StepResult(StepOutcome.STALE)
         if row[3] is not None and row[3] > now + EARLY_TOLERANCE:
@@ -246,31 +271,13 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
 
 def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: datetime) -> bool:
     """The compare-and-set: advance the step only if nobody changed the escalation."""
-    cols = _INCIDENT.c
-    values: dict[str, Any]
+    params: dict[str, Any] = {"b_incident_id": incident_id, "b_token": token, "b_step": plan.step}
     if plan.exhausts:
-        values = {
-            "escalation_token": None,
-            "next_escalation_at": None,
-            "escalation_state": EscalationState.EXHAUSTED,
-        }
+        claimed = session.execute(_EXHAUST, params)
     else:
         assert plan.wait_minutes is not None
-        values = {
-            "escalation_step": plan.next_step,
-            "next_escalation_at": now + minutes(plan.wait_minutes),
-            "escalation_resend_after": None,  # the next step's sweeps start afresh
-        }
-    claimed = session.execute(
-        update(_INCIDENT)
-        .where(
-            cols.id == incident_id,
-            cols.escalation_token == token,
-            cols.escalation_step == plan.step,
-            cols.status == IncidentStatus.OPEN.value,
-        )
-        .values(**values)
-    )
+        params |= {"b_next_step": plan.next_step, "b_next_at": now + minutes(plan.wait_minutes)}
+        claimed = session.execute(_ADVANCE, params)
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
 
 

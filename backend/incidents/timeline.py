@@ -40,6 +40,8 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _EVENTS = IncidentEvent.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+# Built once: building a statement (and its cache key) per call costs more than compiling it.
+_INSERT_EVENT = insert(_EVENTS)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 
 
@@ -70,15 +72,16 @@ def record(
     delivery write two or three lines, and an ORM object with its flush costs several times
     the CPU of the statement (``bench/paging_cpu.py``). Lines keep the order of the calls."""
     session.execute(
-        insert(_EVENTS).values(
-            incident_id=incident_id,
-            at=clock.now(),
-            kind=kind,
-            actor_label=(actor.label if actor else actor_label)[:320],
-            actor_user_id=actor.user_id if actor else None,
-            summary=summary[:500],
-            data=data or {},
-        )
+        _INSERT_EVENT,
+        {
+            "incident_id": incident_id,
+            "at": clock.now(),
+            "kind": kind,
+            "actor_label": (actor.label if actor else actor_label)[:320],
+            "actor_user_id": actor.user_id if actor else None,
+            "summary": summary[:500],
+            "data": data or {},
+        },
     )
 
 

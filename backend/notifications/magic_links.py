@@ -33,6 +33,7 @@ from backend.notifications.action_models import Action, ActionLink
 LINK_TTL = timedelta(minutes=15)
 LINK_PATH = "/api/v1/actions/email"
 _L = ActionLink.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+_INSERT = insert(_L)
 
 
 class LinkState(StrEnum):
@@ -75,7 +76,7 @@ def issue_links(
     now = clock.now()
     tokens = {action: new_token(32) for action in actions}
     session.execute(
-        insert(_L),
+        _INSERT,
         [
             {
                 "token_hash": sha256_hex(token),

@@ -11,6 +11,7 @@ from backend.notifications.models import ChannelKind, OutboxMessage
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
 
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
+_INSERT = insert(_OUTBOX).returning(_OUTBOX.c.id)
 
 
 class OutboxProvider:
@@ -20,16 +21,15 @@ class OutboxProvider:
         with unit_of_work() as uow:
             # A Core insert: an ORM object and its flush cost more CPU than the statement.
             row_id = uow.session.execute(
-                insert(_OUTBOX)
-                .values(
-                    channel=ChannelKind(message.channel),
-                    to=message.to,
-                    subject=message.subject[:300],
-                    body=message.body,
-                    notification_id=message.notification_id,
-                    created_at=clock.now(),
-                )
-                .returning(_OUTBOX.c.id)
+                _INSERT,
+                {
+                    "channel": ChannelKind(message.channel),
+                    "to": message.to,
+                    "subject": message.subject[:300],
+                    "body": message.body,
+                    "notification_id": message.notification_id,
+                    "created_at": clock.now(),
+                },
             ).scalar_one()
         return ProviderResult(
             ok=True, status="delivered", summary=f"stored as outbox message {row_id}"
