@@ -246,7 +246,21 @@ def run_once(
             [((r.attempted or 0) - accepted[k].intended_wall) * 1000 for k, r in done]
         ),
         "http_response_ms": _ms([o.latency_s * 1000 for o in accepted.values()]),
+        "max_ms_by_second": _max_by_second(done),
     }
+
+
+def _max_by_second(done: list[tuple[str, Row]]) -> list[int]:
+    """The worst latency among the alerts received in each second of the run: tells a tail
+    made by one stall (one bad second) from one spread over the run (saturation)."""
+    if not done:
+        return []
+    first = min(r.received for _, r in done)
+    worst: dict[int, float] = {}
+    for _, r in done:
+        second = int(r.received - first)
+        worst[second] = max(worst.get(second, 0.0), ((r.attempted or 0) - r.received) * 1000)
+    return [round(worst.get(i, 0.0)) for i in range(max(worst) + 1)]
 
 
 def run(
@@ -328,10 +342,13 @@ def main() -> None:
     parser.add_argument("--stall", type=float, default=60.0, help="give up after no progress")
     parser.add_argument("--json", action="store_true", help="last line: the JSON result")
     parser.add_argument("--profile", type=Path, help="directory for py-spy collapsed stacks")
+    parser.add_argument("--worker-processes", type=int, default=Stack.worker_processes)
+    parser.add_argument("--worker-threads", type=int, default=Stack.worker_threads)
     args = parser.parse_args()
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
-    with Stack() as stack:
+    counts = {"worker_processes": args.worker_processes, "worker_threads": args.worker_threads}
+    with Stack(**counts) as stack:
         stack.use_here()
         try:
             result = run(

@@ -4,7 +4,8 @@
 
 Prints the functions with the largest share of the samples, inclusive (the function or
 anything it called was running) and self (the function itself was on top), with line
-numbers dropped so one function is one row. Samples are of active (non-idle) threads only.
+numbers dropped so one function is one row. Samples are of the thread holding the GIL
+(``bench/stack.py`` runs py-spy with ``--gil``).
 """
 
 from __future__ import annotations

@@ -185,10 +185,13 @@ class Stack:
     def profile(self, name: str, seconds: float, out: Path) -> subprocess.Popen[bytes]:
         """Start py-spy on stack process ``name`` and its children for ``seconds``; writes
         collapsed stacks (``--format raw``, one "frame;frame;... count" line each) to ``out``.
-        Sampling is non-blocking, so the profiled processes keep their pace."""
+        Sampling is non-blocking, so the profiled processes keep their pace. Only the thread
+        holding the GIL is sampled (``--gil``): what costs CPU, not threads waiting for it or
+        for a socket (with 8 threads on one GIL those crowd out everything else)."""
         pid = next(p.pid for n, p in self._processes if n == name)
         command = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--subprocesses"]
-        command += ["--duration", str(max(1, round(seconds))), "--rate", "100", "--nonblocking"]
+        command += ["--duration", str(max(1, round(seconds))), "--rate", "100"]
+        command += ["--nonblocking", "--gil"]
         command += ["--format", "raw", "--output", str(out)]
         return subprocess.Popen(  # noqa: S603  # our own tool
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

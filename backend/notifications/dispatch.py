@@ -504,6 +504,42 @@ def _data(row: Notification, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _finish(**values: Any) -> Any:
+    """The recording update for one outcome, built once: ours only while still claimed by
+    this attempt (after a lease ran out another worker may have taken the row over)."""
+    return (
+        update(_N)
+        .where(
+            _N.c.id == bindparam("b_id"),
+            _N.c.status == NotificationStatus.SENDING.value,
+            _N.c.attempts == bindparam("b_attempt"),
+        )
+        .values(**values)
+    )
+
+
+_FINISH = {
+    DeliverOutcome.DONE: _finish(
+        status=bindparam("b_status"),
+        finished_at=bindparam("b_now"),
+        last_error="",
+        provider=bindparam("b_provider"),  # the failover provider when it delivered
+    ),
+    DeliverOutcome.RETRY: _finish(
+        status=NotificationStatus.QUEUED.value,
+        next_attempt_at=bindparam("b_retry_at"),
+        last_error=bindparam("b_error"),
+    ),
+    DeliverOutcome.FAILED: _finish(
+        status=NotificationStatus.FAILED.value,
+        finished_at=bindparam("b_now"),
+        next_attempt_at=None,
+        last_error=bindparam("b_error"),
+    ),
+}
+_INSERT_ATTEMPT = insert(_ATTEMPT)
+
+
 def _record(
     facts: DeliveryFacts, attempt: int, provider: str, result: ProviderResult, duration_ms: int
 ) -> DeliverOutcome:
@@ -511,56 +547,35 @@ def _record(
     now = clock.now()
     row = facts.row
     notification_id = row.id or 0
+    params: dict[str, Any] = {"b_id": notification_id, "b_attempt": attempt, "b_now": now}
+    retry_at = now
+    if result.ok:
+        outcome = DeliverOutcome.DONE
+        params |= {"b_status": result.status, "b_provider": provider}
+    elif result.retryable and attempt < settings.max_attempts:
+        outcome = DeliverOutcome.RETRY
+        retry_at += timedelta(seconds=rules.backoff_seconds(attempt, settings.backoff_base_seconds))
+        params |= {"b_retry_at": retry_at, "b_error": result.summary[:500]}
+    else:
+        outcome = DeliverOutcome.FAILED
+        params |= {"b_error": result.summary[:500]}
     with unit_of_work() as uow:
         session = uow.session
         session.execute(
-            insert(_ATTEMPT).values(
-                notification_id=notification_id,
-                attempt=attempt,
-                provider=provider,
-                status=NotificationStatus(result.status),
-                duration_ms=duration_ms,
-                response=result.summary[:500],
-                at=now,
-            )
+            _INSERT_ATTEMPT,
+            {
+                "notification_id": notification_id,
+                "attempt": attempt,
+                "provider": provider,
+                "status": NotificationStatus(result.status),
+                "duration_ms": duration_ms,
+                "response": result.summary[:500],
+                "at": now,
+            },
         )
-        values: dict[str, Any]
-        if result.ok:
-            outcome = DeliverOutcome.DONE
-            values = {"status": result.status, "finished_at": now, "last_error": ""}
-            if provider != row.provider:
-                values["provider"] = provider  # delivered by the failover provider
-        elif result.retryable and attempt < settings.max_attempts:
-            outcome = DeliverOutcome.RETRY
-            retry_at = now + timedelta(
-                seconds=rules.backoff_seconds(attempt, settings.backoff_base_seconds)
-            )
-            values = {
-                "status": NotificationStatus.QUEUED.value,
-                "next_attempt_at": retry_at,
-                "last_error": result.summary[:500],
-            }
-        else:
-            outcome = DeliverOutcome.FAILED
-            values = {
-                "status": NotificationStatus.FAILED.value,
-                "finished_at": now,
-                "next_attempt_at": None,
-                "last_error": result.summary[:500],
-            }
-        # Ours only while still claimed by this attempt: after a lease ran out another worker
-        # may have taken it over (the attempt above is kept either way).
-        still_ours = session.execute(
-            update(_N)
-            .where(
-                _N.c.id == notification_id,
-                _N.c.status == NotificationStatus.SENDING.value,
-                _N.c.attempts == attempt,
-            )
-            .values(**values)
-        )
+        still_ours = session.execute(_FINISH[outcome], params)
         if not still_ours.rowcount:  # type: ignore[attr-defined]  # CursorResult
-            return DeliverOutcome.STALE
+            return DeliverOutcome.STALE  # the attempt above is kept
         if outcome is DeliverOutcome.RETRY:
             uow.after_commit(lambda: send(notification_id, retry_at))
         if outcome is DeliverOutcome.FAILED and result.gone:
