@@ -292,19 +292,21 @@ def _fire(
     where = f"level {plan.level + 1} of {len(chain.levels)}" + (
         f", repeat {plan.cycle}" if plan.cycle else ""
     )
-    timeline.record(
-        session,
-        incident_id,
-        IncidentEventKind.ESCALATED,
-        f"Escalated to {where}.",
-        actor_label=ENGINE_LABEL,
-        data={
-            "step": plan.step,
-            "level": plan.level,
-            "repeat": plan.cycle,
-            "warnings": resolution.warnings,
-        },
-    )
+    # The step's timeline lines are written together at the end, with one statement.
+    lines = [
+        timeline.line(
+            incident_id,
+            IncidentEventKind.ESCALATED,
+            f"Escalated to {where}.",
+            actor_label=ENGINE_LABEL,
+            data={
+                "step": plan.step,
+                "level": plan.level,
+                "repeat": plan.cycle,
+                "warnings": resolution.warnings,
+            },
+        )
+    ]
     paged: list[int] = []
     for person in resolution.recipients:
         inserted = insert_ignoring_conflict(
@@ -331,30 +333,33 @@ def _fire(
         facts = notifications.PageFacts(incident_id, person.user_id, now, severity)
         planned = notifications.plan_page(uow, int(inserted[0]), facts)
         unreachable = "" if planned else " No verified contact method: nobody is notified."
-        timeline.record(
-            session,
-            incident_id,
-            IncidentEventKind.PAGE_REQUESTED,
-            f"Page requested for {person.name} ({person.reason}).{unreachable}",
-            actor_label=ENGINE_LABEL,
-            data={
-                "page_request_id": int(inserted[0]),
-                "user_id": person.user_id,
-                "level": plan.level,
-                "repeat": plan.cycle,
-                "schedule_id": person.schedule_id,
-                "notifications": planned,
-            },
+        lines.append(
+            timeline.line(
+                incident_id,
+                IncidentEventKind.PAGE_REQUESTED,
+                f"Page requested for {person.name} ({person.reason}).{unreachable}",
+                actor_label=ENGINE_LABEL,
+                data={
+                    "page_request_id": int(inserted[0]),
+                    "user_id": person.user_id,
+                    "level": plan.level,
+                    "repeat": plan.cycle,
+                    "schedule_id": person.schedule_id,
+                    "notifications": planned,
+                },
+            )
         )
     if not resolution.recipients:
-        timeline.record(
-            session,
-            incident_id,
-            IncidentEventKind.NOBODY_TO_PAGE,
-            f"Nobody to page at {where}: " + ("; ".join(resolution.warnings) or "no targets"),
-            actor_label=ENGINE_LABEL,
-            data={"level": plan.level, "repeat": plan.cycle},
+        lines.append(
+            timeline.line(
+                incident_id,
+                IncidentEventKind.NOBODY_TO_PAGE,
+                f"Nobody to page at {where}: " + ("; ".join(resolution.warnings) or "no targets"),
+                actor_label=ENGINE_LABEL,
+                data={"level": plan.level, "repeat": plan.cycle},
+            )
         )
+    timeline.record_lines(session, lines)
     return tuple(paged)
 
 

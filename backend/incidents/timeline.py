@@ -56,6 +56,37 @@ def render_note(markdown: str) -> str:
     )
 
 
+def line(
+    incident_id: int,
+    kind: IncidentEventKind,
+    summary: str,
+    *,
+    actor: Actor | None = None,
+    actor_label: str = "",
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One timeline line, to write with :func:`record_lines`."""
+    return {
+        "incident_id": incident_id,
+        "at": clock.now(),
+        "kind": kind,
+        "actor_label": (actor.label if actor else actor_label)[:320],
+        "actor_user_id": actor.user_id if actor else None,
+        "summary": summary[:500],
+        "data": data or {},
+    }
+
+
+def record_lines(session: Session, lines: list[dict[str, Any]]) -> None:
+    """Write timeline lines in the current transaction with one statement, in list order.
+
+    Core inserts, not objects added to the session: the escalation step and each delivery
+    write lines, and an ORM object with its flush costs several times the CPU of the
+    statement (``bench/paging_cpu.py``)."""
+    if lines:
+        session.execute(_INSERT_EVENT, lines)
+
+
 def record(
     session: Session,
     incident_id: int,
@@ -66,23 +97,10 @@ def record(
     actor_label: str = "",
     data: dict[str, Any] | None = None,
 ) -> None:
-    """Add one timeline line to the current transaction.
-
-    Written at once with a Core insert, not added to the session: the escalation step and each
-    delivery write two or three lines, and an ORM object with its flush costs several times
-    the CPU of the statement (``bench/paging_cpu.py``). Lines keep the order of the calls."""
-    session.execute(
-        _INSERT_EVENT,
-        {
-            "incident_id": incident_id,
-            "at": clock.now(),
-            "kind": kind,
-            "actor_label": (actor.label if actor else actor_label)[:320],
-            "actor_user_id": actor.user_id if actor else None,
-            "summary": summary[:500],
-            "data": data or {},
-        },
-    )
+    """Add one timeline line to the current transaction (written at once: lines keep the
+    order of the calls)."""
+    entry = line(incident_id, kind, summary, actor=actor, actor_label=actor_label, data=data)
+    session.execute(_INSERT_EVENT, entry)
 
 
 def entries(session: Session, incident_id: int, *, limit: int = 1000) -> list[TimelineEntry]:
