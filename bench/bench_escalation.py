@@ -5,7 +5,7 @@ Seeds ``--pending`` OPEN incidents whose escalation is armed exactly as
 ``next_escalation_at``), their due times spread evenly over ``--window`` seconds starting
 ``--lead`` seconds after seeding, and sends each one's ``ESCALATE_STEP`` message delayed until
 it is due, through the product's own ``engine.send`` (Dramatiq delayed messages in Redis: the
-fast path; the scheduler's sweeper, every 15 s with a 10 s grace, is the safety net). The
+fast path; the scheduler's sweeper, every 5 s with a 10 s grace, is the safety net). The
 worker processes (``oncall worker``: 2 processes x 8 threads) and the scheduler run as in
 production (``bench/stack.py``); each step pages the responder and plans an e-mail to the
 outbox, which the same workers deliver.

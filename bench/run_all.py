@@ -101,7 +101,7 @@ HOW: dict[str, str] = {
     "escalation": (
         "N incidents armed as `engine.start` leaves them, due evenly over a window, each "
         "step sent as a delayed Dramatiq message through `engine.send` (the sweeper, every "
-        "15 s with a 10 s grace, is the safety net). Lateness = the page request's "
+        "5 s with a 10 s grace, is the safety net). Lateness = the page request's "
         "`created_at` minus the due time. Each step pages one responder and plans an "
         "e-mail the same workers deliver. Every seeded step must page (the run fails "
         "otherwise). `required_steps_per_s` = N / window."

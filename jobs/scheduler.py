@@ -32,11 +32,14 @@ SCHEDULE: tuple[Periodic, ...] = (
     Periodic(JobName.CONFIRM_SNS_SUBSCRIPTIONS, 300),
     Periodic(JobName.PURGE_INGEST_KEYS, 3600),
     Periodic(JobName.SYNC_CALENDARS, 3600),
-    Periodic(JobName.SWEEP_ESCALATIONS, 15),
+    # Every 5 s: when Dramatiq's in-memory delay buffers are full (thousands of far-future
+    # steps, e.g. of incidents a storm opened), a step's delayed message waits in Redis behind
+    # them and the sweep is what runs it, at most sweep_batch per sweep (docs/benchmarks.md).
+    Periodic(JobName.SWEEP_ESCALATIONS, 5),
     Periodic(JobName.SWEEP_NOTIFICATIONS, 15),
 )
-# Shorter than the shortest period (the escalation sweep, 15 s), so none is skipped.
-TICK_SECONDS = 5
+# Shorter than the shortest period (the escalation sweep, 5 s), so none is skipped.
+TICK_SECONDS = 1
 
 
 class Scheduler:
