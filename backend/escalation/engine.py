@@ -50,8 +50,7 @@ log = structlog.get_logger(__name__)
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _PAGE = PageRequest.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 
-# The step's statements are built once: building one (and its cache key) per call costs more
-# CPU than compiling it, and every incident runs a step per level.
+# The step's statements are built once (ADR 0012): every incident runs a step per level.
 _STEP_STATE = select(
     _INCIDENT.c.status,
     _INCIDENT.c.escalation_token,

@@ -40,7 +40,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 _EVENTS = IncidentEvent.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
-# Built once: building a statement (and its cache key) per call costs more than compiling it.
+# Built once (ADR 0012).
 _INSERT_EVENT = insert(_EVENTS)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False})
 

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy import Update, and_, bindparam, insert, or_, select, update
 from sqlmodel import Session
 
 from backend.audit import service as audit
@@ -106,7 +106,7 @@ def _send_all(planned: list[tuple[int, datetime]]) -> None:
 _RULE = NotificationRule.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _METHOD = ContactMethod.__table__  # type: ignore[attr-defined]
 _QUIET = QuietHours.__table__  # type: ignore[attr-defined]
-# Built once (building a statement and its cache key per call costs more than compiling it).
+# Built once (ADR 0012).
 _RULES_OF = select(
     _RULE.c.urgency,
     _RULE.c.delay_minutes,
@@ -504,7 +504,7 @@ def _data(row: Notification, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _finish(**values: Any) -> Any:
+def _finish(**values: Any) -> Update:
     """The recording update for one outcome, built once: ours only while still claimed by
     this attempt (after a lease ran out another worker may have taken the row over)."""
     return (

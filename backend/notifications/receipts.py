@@ -24,7 +24,6 @@ from sqlmodel import col
 
 from backend.core import clock
 from backend.core.db import unit_of_work
-from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import IncidentEventKind
 from backend.notifications import dispatch
@@ -101,9 +100,10 @@ def apply(notification_id: int, params: dict[str, str]) -> ReceiptOutcome:
             )
         if target is NotificationStatus.DELIVERED:
             return ReceiptOutcome.DELIVERED
-        session.refresh(row)
-        user = session.get(User, row.user_id)
-        who = user.name if user else f"user {row.user_id}"
+        # The notification as now written, with its recipient's name and page context.
+        facts = dispatch.DeliveryFacts.read(session, notification_id)
+        assert facts is not None  # the row was just read in this transaction
+        row, who = facts.row, facts.who
         if row.incident_id is not None:
             timeline.record(
                 session,
@@ -121,7 +121,5 @@ def apply(notification_id: int, params: dict[str, str]) -> ReceiptOutcome:
                 },
             )
         if row.purpose is NotificationPurpose.PAGE:
-            facts = dispatch.DeliveryFacts.read(session, row.id or 0)
-            assert facts is not None  # the row was just read in this transaction
             dispatch.after_page_failure(uow, facts)
         return ReceiptOutcome.FAILED
