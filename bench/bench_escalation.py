@@ -3,9 +3,12 @@
 Seeds ``--pending`` OPEN incidents whose escalation is armed exactly as
 ``backend.escalation.engine.start`` leaves it (policy snapshot, token, step 0,
 ``next_escalation_at``), their due times spread evenly over ``--window`` seconds starting
-``--lead`` seconds after seeding, and sends each one's ``ESCALATE_STEP`` message delayed until
-it is due, through the product's own ``engine.send`` (Dramatiq delayed messages in Redis: the
-fast path; the scheduler's sweeper, every 5 s with a 10 s grace, is the safety net). The
+``--lead`` seconds after seeding. As the engine does for a next step: one due within the
+hand-over horizon (30 s) has its ``ESCALATE_STEP`` message sent at once, delayed until it is
+due, through the product's own ``engine.send`` (a Dramatiq delayed message in Redis), and is
+stamped so no sweep re-sends it early; one due later is only written, and the scheduler's
+sweep (every 5 s) hands it to the queue when it comes within the horizon (``rearm.hand_over``;
+the same sweep re-sends any step 10 s past due). The
 worker processes (``oncall worker``: 2 processes x 8 threads) and the scheduler run as in
 production (``bench/stack.py``); each step pages the responder and plans an e-mail to the
 outbox, which the same workers deliver.
@@ -52,10 +55,12 @@ class LostEscalation(RuntimeError):
 def seed(
     on_call: OnCall, pending: int, lead_s: float, window_s: float, *, warn_late: bool = True
 ) -> dict[int, float]:
-    """Insert ``pending`` armed incidents and send their delayed steps; {incident id: due}."""
+    """Insert ``pending`` armed incidents, send the steps due within the hand-over horizon
+    (the sweep hands over the rest); {incident id: due}."""
     from sqlalchemy import insert
 
     from backend.core.db import unit_of_work
+    from backend.core.settings import get_settings
     from backend.escalation import engine, targets
     from backend.escalation.models import EscalationPolicy
     from backend.escalation.policy import to_snapshot
@@ -67,6 +72,11 @@ def seed(
     start = now + timedelta(seconds=lead_s)
     step = timedelta(seconds=window_s / pending)
     tokens = [engine.new_token() for _ in range(pending)]
+    grace = timedelta(seconds=get_settings().escalation.sweep_grace_seconds)
+
+    def queued(due: datetime) -> bool:  # as engine.run_step decides for a next step
+        return engine.queued_now(due - now)
+
     with unit_of_work() as uow:
         policy = uow.session.get(EscalationPolicy, on_call.policy_id)
         assert policy is not None
@@ -94,6 +104,9 @@ def seed(
                     "escalation_token": tokens[i],
                     "escalation_step": 0,
                     "next_escalation_at": start + step * i,
+                    "escalation_resend_after": (
+                        start + step * i + grace if queued(start + step * i) else None
+                    ),
                 }
                 for i in range(first, min(pending, first + BATCH))
             ]
@@ -101,8 +114,9 @@ def seed(
             ids.extend(int(r[0]) for r in result)
     dues = {incident_id: epoch(start + step * i) for i, incident_id in enumerate(ids)}
     for i, incident_id in enumerate(ids):
-        delay = timedelta(seconds=dues[incident_id] - time.time())
-        engine.send(incident_id, tokens[i], 0, delay)
+        if queued(start + step * i):
+            delay = timedelta(seconds=dues[incident_id] - time.time())
+            engine.send(incident_id, tokens[i], 0, delay)
     late = time.time() - epoch(start)
     if late > 0 and warn_late:
         print(f"  warning: seeding ended {late:.1f} s after the first step was due (raise --lead)")
@@ -193,15 +207,14 @@ def run(
     """The escalation benchmark on ``stack`` (``use_here`` done); returns the JSON result.
 
     With ``profile_dir``, py-spy samples the workers during the first run's window. With
-    ``far_future``, that many step messages due in an hour (for no incident: no-ops when due)
-    are queued first, as the later steps of the incidents a storm opened would be: Dramatiq
-    holds at most threads x 1,000 delayed messages per worker process in memory, so they can
-    keep the run's own messages waiting in Redis (as after the paging burst in ``make bench``)."""
-    from backend.escalation import engine  # after use_here: the stack's settings
-
+    ``far_future``, that many armed incidents whose step is due in an hour are seeded first,
+    as the later steps of the incidents a storm opened would be (as after the paging burst in
+    ``make bench``). Before the hand-over (ADR 0013) each was a delayed message: Dramatiq holds
+    at most threads x 1,000 of those per worker process in memory, so they kept the run's own
+    steps waiting in Redis; now they are rows until they come within the horizon."""
     on_call = make_on_call("escalation")
-    for _ in range(far_future):
-        engine.send(0, "far-future", 0, timedelta(hours=1))
+    if far_future:
+        seed(on_call, far_future, 3600.0, 60.0, warn_late=False)
     results = []
     for n in range(runs):
         prof = profile_dir / "escalation-worker.txt" if profile_dir and n == 0 else None
@@ -248,7 +261,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="last line: the JSON result")
     parser.add_argument("--profile", type=Path, help="directory for py-spy collapsed stacks")
     parser.add_argument(
-        "--far-future", type=int, default=0, help="step messages due in an hour, queued first"
+        "--far-future", type=int, default=0, help="armed incidents due in an hour, seeded first"
     )
     args = parser.parse_args()
     if args.profile:

@@ -87,6 +87,7 @@ def escalate_step(incident_id: int, token: str, step: int) -> None:
 @dramatiq.actor(**_options(JobName.SWEEP_ESCALATIONS), max_retries=0, time_limit=60_000)
 def sweep_escalations() -> None:
     # No retries: the scheduler sends the next sweep within seconds anyway.
+    rearm.hand_over()
     rearm.sweep()
 
 

@@ -131,6 +131,12 @@ class EscalationSettings(BaseModel):
     # The sweeper re-sends a step this long past its due time (a lost or delayed message).
     sweep_grace_seconds: int = 10
     sweep_batch: int = 500
+    # A next step due further ahead than this is not queued when its level fires: the sweep
+    # (every 5 s) hands it to the queue once it is due within this horizon, with the delay
+    # that is left. Dramatiq keeps delayed messages in its workers' memory (at most 1,000 per
+    # worker thread); a storm's thousands of far-future steps filled that, and a due step then
+    # waited in Redis behind them (docs/benchmarks.md). Must exceed the sweep period.
+    handoff_seconds: int = 30
     # TESTS ONLY: how many seconds one policy "minute" lasts. Always 60 in production; the
     # durability tests set ONCALL_ESCALATION__MINUTE_SECONDS=2 so a 1-minute level times out
     # in 2 s with real workers. Never set it on a real deployment.

@@ -72,7 +72,9 @@ _ADVANCE = (
     .values(
         escalation_step=bindparam("b_next_step"),
         next_escalation_at=bindparam("b_next_at"),
-        escalation_resend_after=None,  # the next step's sweeps start afresh
+        # The next step's message is on its way (queued after commit): no sweep re-sends it
+        # before it is due + grace. None: not queued, the sweep hands it over (rearm.hand_over).
+        escalation_resend_after=bindparam("b_resend_after"),
     )
 )
 _EXHAUST = (
@@ -264,8 +266,15 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
         assert plan.next_step is not None
         assert plan.wait_minutes is not None
         wait, next_step = minutes(plan.wait_minutes), plan.next_step
-        uow.after_commit(lambda: send(incident_id, token, next_step, wait))
+        if queued_now(wait):
+            uow.after_commit(lambda: send(incident_id, token, next_step, wait))
         return StepResult(StepOutcome.FIRED, paged)
+
+
+def queued_now(wait: timedelta) -> bool:
+    """Whether a next step ``wait`` ahead is queued when its level fires; a later one is handed
+    to the queue by the sweep when it comes within the horizon (``rearm.hand_over``)."""
+    return wait <= timedelta(seconds=get_settings().escalation.handoff_seconds)
 
 
 def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: datetime) -> bool:
@@ -275,7 +284,13 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
         claimed = session.execute(_EXHAUST, params)
     else:
         assert plan.wait_minutes is not None
-        params |= {"b_next_step": plan.next_step, "b_next_at": now + minutes(plan.wait_minutes)}
+        wait = minutes(plan.wait_minutes)
+        grace = timedelta(seconds=get_settings().escalation.sweep_grace_seconds)
+        params |= {
+            "b_next_step": plan.next_step,
+            "b_next_at": now + wait,
+            "b_resend_after": now + wait + grace if queued_now(wait) else None,
+        }
         claimed = session.execute(_ADVANCE, params)
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
 

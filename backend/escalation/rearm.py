@@ -91,6 +91,71 @@ def escalate_now(uow: UnitOfWork, actor: Actor, incident: Incident) -> None:
 
 # --- the sweeper -----------------------------------------------------------------------------
 
+# Compare-and-set on (token, step): a step that moved on meanwhile keeps the stamp it got then.
+_STAMP = (
+    update(_INCIDENT)
+    .where(
+        _INCIDENT.c.id == bindparam("b_id"),
+        _INCIDENT.c.escalation_token == bindparam("b_token"),
+        _INCIDENT.c.escalation_step == bindparam("b_step"),
+    )
+    .values(escalation_resend_after=bindparam("b_after"))
+)
+
+
+def hand_over(now: datetime | None = None) -> int:
+    """Queue every step due within the hand-over horizon that is not queued yet; returns how
+    many. Each goes with the delay that is left, and is stamped so that no sweep re-sends it
+    before it is due + grace (``engine.queued_now``: steps further ahead are not queued when
+    their level fires).
+
+    Run with the sweep, every few seconds; the horizon is longer than that period, so each
+    step is handed over before it is due. One missed by every hand-over while in the horizon
+    (no scheduler for that long) is past due, and the sweep re-sends it after the grace.
+    Works in batches of ``sweep_batch`` until none is left (at most ``_MAX_BATCHES``): a storm
+    can bring more steps into the horizon per period than one batch holds.
+    """
+    now = now or clock.now()
+    handed = 0
+    for _ in range(_MAX_BATCHES):
+        found, queued = _hand_over_batch(now)
+        handed += queued
+        if found < get_settings().escalation.sweep_batch or not queued:
+            break  # the last batch, or the broker takes nothing: the next sweep tries again
+    return handed
+
+
+_MAX_BATCHES = 40
+
+
+def _hand_over_batch(now: datetime) -> tuple[int, int]:
+    """One batch of :func:`hand_over`: (steps found, steps queued and stamped)."""
+    settings = get_settings().escalation
+    cols = _INCIDENT.c
+    with unit_of_work() as uow:
+        soon = uow.session.execute(
+            select(cols.id, cols.escalation_token, cols.escalation_step, cols.next_escalation_at)
+            .where(
+                cols.status == IncidentStatus.OPEN.value,
+                cols.escalation_token.is_not(None),
+                cols.escalation_resend_after.is_(None),
+                cols.next_escalation_at > now,
+                cols.next_escalation_at <= now + timedelta(seconds=settings.handoff_seconds),
+            )
+            .order_by(cols.next_escalation_at)
+            .limit(settings.sweep_batch)
+        ).all()
+    grace = timedelta(seconds=settings.sweep_grace_seconds)
+    stamps = [
+        {"b_id": incident_id, "b_token": token, "b_step": step, "b_after": due_at + grace}
+        for incident_id, token, step, due_at in soon
+        if try_send(int(incident_id), str(token), int(step), due_at - now)
+    ]
+    if stamps:
+        with unit_of_work() as uow:
+            uow.session.execute(_STAMP, stamps)
+    return len(soon), len(stamps)
+
 
 def sweep(now: datetime | None = None) -> int:
     """Re-send every step that is past due by more than the grace; returns how many.
@@ -132,14 +197,5 @@ def sweep(now: datetime | None = None) -> int:
         # Stamped only once sent (a failed send is retried by the next sweep); compare-and-set
         # on (token, step), so a step that moved on meanwhile keeps its cleared stamp.
         with unit_of_work() as uow:
-            uow.session.execute(
-                update(_INCIDENT)
-                .where(
-                    cols.id == bindparam("b_id"),
-                    cols.escalation_token == bindparam("b_token"),
-                    cols.escalation_step == bindparam("b_step"),
-                )
-                .values(escalation_resend_after=bindparam("b_after")),
-                stamps,
-            )
+            uow.session.execute(_STAMP, stamps)
     return len(due)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+import time_machine
 from dramatiq import Message
 from dramatiq.brokers.stub import StubBroker
 
 from backend.core.actor import Actor
 from backend.core.jobs import JobName
-from backend.escalation import engine
+from backend.escalation import engine, rearm
 from backend.escalation import service as escalation
 from backend.escalation.policy import TargetKind
 from backend.escalation.schemas import LevelIn, PolicyCreate, TargetIn
@@ -81,6 +83,18 @@ def drain_steps(broker: StubBroker) -> list[SentStep]:
                 )
             )
     return found
+
+
+def handed_over(
+    traveller: time_machine.Coordinates, due: datetime, broker: StubBroker
+) -> list[SentStep]:
+    """The steps due at ``due`` as a worker gets them: the sweep's hand-over runs 15 s before
+    (steps further ahead than the horizon are not queued when their level fires), then the
+    clock moves to ``due`` and the queued steps are taken off the broker."""
+    traveller.move_to(due - timedelta(seconds=15))
+    rearm.hand_over()
+    traveller.move_to(due)
+    return drain_steps(broker)
 
 
 def run_steps(steps: list[SentStep]) -> list[engine.StepResult]:

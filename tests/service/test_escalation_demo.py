@@ -14,7 +14,7 @@ from backend.demo import seed
 from backend.escalation.models import PageRequest
 from backend.ingest.models import IntegrationType
 from backend.ingest.service import InboundRequest, ingest
-from tests.factories.escalation import drain_steps, run_steps
+from tests.factories.escalation import drain_steps, handed_over, run_steps
 from tests.factories.ingest import sign
 
 # Wednesday 11:00 in Berlin: Bob's "Europe business hours" on the Platform schedule.
@@ -38,8 +38,7 @@ def test_demo_alert_pages_bob_at_once_then_alice_after_30_minutes(stub_broker: S
         )
         incident_id = result.alerts[0].incident_id
         run_steps(drain_steps(stub_broker))
-        traveller.shift(timedelta(minutes=30))
-        run_steps(drain_steps(stub_broker))
+        run_steps(handed_over(traveller, T0 + timedelta(minutes=30), stub_broker))
         with unit_of_work() as uow:
             paged = uow.session.exec(
                 select(PageRequest.user_id, PageRequest.level)

@@ -20,6 +20,7 @@ from backend.catalog import service as catalog
 from backend.catalog.schemas import ServiceCreate
 from backend.core.db import unit_of_work
 from backend.core.errors import ErrorCode, InvalidTransition
+from backend.core.settings import get_settings
 from backend.escalation import rearm
 from backend.escalation.engine import StepOutcome
 from backend.escalation.models import PageRequest
@@ -33,7 +34,13 @@ from backend.ingest.schemas import (
     IntegrationSecret,
     MaintenanceWindowCreate,
 )
-from tests.factories.escalation import drain_steps, make_policy, run_steps
+from tests.factories.escalation import (
+    SentStep,
+    drain_steps,
+    handed_over,
+    make_policy,
+    run_steps,
+)
 from tests.factories.identity import actor_of
 from tests.factories.ingest import send_generic
 from tests.factories.schedules import Crew, make_crew, make_schedule
@@ -59,6 +66,10 @@ class World:
 
     def at(self, minutes: float) -> None:
         self.traveller.move_to(T0 + timedelta(minutes=minutes))
+
+    def due(self, minutes: float, broker: StubBroker) -> list[SentStep]:
+        """The steps a worker gets at ``minutes``, handed to the queue by the sweep before."""
+        return handed_over(self.traveller, T0 + timedelta(minutes=minutes), broker)
 
 
 @pytest.fixture
@@ -145,6 +156,13 @@ def test_alert_pages_on_call_at_once_then_next_level_then_repeats_then_exhausts(
 
     assert run_steps([first])[0].outcome is StepOutcome.FIRED
     assert pages(incident_id) == [(crew.id("cat"), 0, 0, at(0))]
+    # Step 1 is 5 minutes ahead, beyond the hand-over horizon (30 s): not queued yet.
+    assert drain_steps(stub_broker) == []
+    world.at(4.4)  # 36 s before it is due
+    assert rearm.hand_over() == 0
+    world.at(4.6)  # 24 s before: handed over, with the delay that is left
+    assert rearm.hand_over() == 1
+    assert rearm.hand_over() == 0  # once
     (second,) = drain_steps(stub_broker)
     assert (second.step, second.eta_ms) == (1, int(at(5).timestamp() * 1000))
     # Too early: nothing happens and the message is not consumed for good (it stays due).
@@ -152,12 +170,9 @@ def test_alert_pages_on_call_at_once_then_next_level_then_repeats_then_exhausts(
     assert run_steps([second])[0].outcome is StepOutcome.NOT_DUE
     world.at(5)
     run_steps([second])
-    world.at(15)
-    run_steps(drain_steps(stub_broker))  # level 1, pass 2
-    world.at(20)
-    run_steps(drain_steps(stub_broker))  # level 2, pass 2
-    world.at(30)
-    (last,) = drain_steps(stub_broker)
+    run_steps(world.due(15, stub_broker))  # level 1, pass 2
+    run_steps(world.due(20, stub_broker))  # level 2, pass 2
+    (last,) = world.due(30, stub_broker)
     assert (last.step, run_steps([last])[0].outcome) == (4, StepOutcome.EXHAUSTED)
     assert drain_steps(stub_broker) == []
     assert pages(incident_id) == [
@@ -188,7 +203,10 @@ def test_acknowledging_stops_escalation_and_stale_or_duplicate_steps_do_nothing(
     incident_id = world.alert()
     first = drain_steps(stub_broker)
     run_steps(first)
+    world.at(4.75)
+    assert rearm.hand_over() == 1
     pending = drain_steps(stub_broker)
+    world.at(0)
     # A duplicate of the step that already ran: the step moved on.
     assert [r.outcome for r in run_steps(first)] == [StepOutcome.STALE]
     world.at(3)
@@ -212,6 +230,8 @@ def test_escalate_now_fires_the_next_level_at_once_with_a_new_token(
     crew = world.crew
     incident_id = world.alert()
     run_steps(drain_steps(stub_broker))
+    world.at(4.75)
+    assert rearm.hand_over() == 1
     (waiting,) = drain_steps(stub_broker)
     world.at(1)
     incidents.escalate_now(actor_of(crew.ben), incident_id)
@@ -235,7 +255,9 @@ def test_sweeper_rearms_a_lost_step_after_the_grace_and_the_page_happens_once(
     crew = world.crew
     incident_id = world.alert()
     run_steps(drain_steps(stub_broker))
-    drain_steps(stub_broker)  # Redis lost the delayed step 1
+    world.at(4.75)
+    assert rearm.hand_over() == 1
+    assert len(drain_steps(stub_broker)) == 1  # Redis lost the delayed step 1
     world.at(5)
     assert rearm.sweep() == 0  # due, but within the grace: its message may still come
     world.at(5.25)
@@ -321,3 +343,61 @@ def test_no_escalation_in_a_maintenance_window_or_without_any_policy(
         assert kinds(incident_id)[-1] is IncidentEventKind.NOT_ESCALATED
     with pytest.raises(InvalidTransition):
         incidents.escalate_now(actor_of(loner.admin), unrouted)
+
+
+def test_a_next_step_within_the_horizon_is_queued_when_its_level_fires_not_handed_over(
+    world: World, stub_broker: StubBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONCALL_ESCALATION__HANDOFF_SECONDS", "600")  # 10 min: level 1's 5 fit
+    get_settings.cache_clear()
+    incident_id = world.alert()
+    run_steps(drain_steps(stub_broker))
+    (queued,) = drain_steps(stub_broker)
+    assert (queued.step, queued.eta_ms) == (1, int(at(5).timestamp() * 1000))
+    world.at(4.9)
+    assert rearm.hand_over() == 0  # already on its way
+    world.at(5)
+    assert run_steps([queued])[0].outcome is StepOutcome.FIRED
+    assert [p[1] for p in pages(incident_id)] == [0, 1]
+
+
+def test_a_step_no_hand_over_saw_in_time_is_re_sent_by_the_sweep_after_the_grace(
+    world: World, stub_broker: StubBroker
+) -> None:
+    crew = world.crew
+    incident_id = world.alert()
+    run_steps(drain_steps(stub_broker))
+    world.at(5)  # no sweep ran in the 30 s before step 1 was due (no scheduler)
+    assert rearm.hand_over() == 0  # due now: no longer "soon"
+    assert rearm.sweep() == 0  # within the grace
+    world.at(5.25)
+    assert rearm.sweep() == 1
+    (resent,) = drain_steps(stub_broker)
+    assert (resent.step, resent.eta_ms) == (1, None)
+    run_steps([resent])
+    assert pages(incident_id) == [(crew.id("cat"), 0, 0, at(0)), (crew.id("admin"), 1, 0, at(5.25))]
+
+
+def test_no_hand_over_for_an_acknowledged_incident(world: World, stub_broker: StubBroker) -> None:
+    incident_id = world.alert()
+    run_steps(drain_steps(stub_broker))
+    world.at(1)
+    incidents.acknowledge(actor_of(world.crew.cat), incident_id)
+    world.at(4.75)
+    assert rearm.hand_over() == 0
+    assert drain_steps(stub_broker) == []
+
+
+def test_hand_over_takes_every_step_in_the_horizon_in_batches(
+    world: World, stub_broker: StubBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ONCALL_ESCALATION__SWEEP_BATCH", "2")
+    get_settings.cache_clear()
+    opened = [world.alert(f"disk-full-{i}") for i in range(5)]
+    run_steps(drain_steps(stub_broker))
+    world.at(4.75)
+    assert rearm.hand_over() == 5
+    handed = drain_steps(stub_broker)
+    assert sorted(s.incident_id for s in handed) == sorted(opened)
+    assert {s.step for s in handed} == {1}
+    assert rearm.hand_over() == 0
