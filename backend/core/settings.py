@@ -194,6 +194,11 @@ class NotificationSettings(BaseModel):
     ses_access_key_id: str = ""
     ses_secret_access_key: SecretStr = SecretStr("")
     ses_endpoint_url: str = ""
+    # SES delivery receipts (docs/notifications.md): e-mails are sent with this configuration
+    # set (its event destination: an SNS topic subscribed to /api/v1/webhooks/ses/events) and
+    # only events from this topic are believed. Either empty: no receipts, e-mail stops at sent.
+    ses_configuration_set: str = ""
+    ses_events_topic_arn: str = ""
     # Slack app (NOTIF-01/05): the bot token (chat:write, users:read.email) and the signing
     # secret that verifies button clicks and slash commands. Empty base URL: Slack's own API.
     slack_bot_token: SecretStr = SecretStr("")

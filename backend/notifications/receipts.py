@@ -1,4 +1,5 @@
-"""Delivery receipts (NOTIF-02): Twilio's status callbacks for SMS and voice notifications.
+"""Delivery receipts (NOTIF-02): Twilio's status callbacks for SMS and voice notifications,
+and (``finish``) the common step for every provider's final word (SES: ``ses_events.py``).
 
 Every Twilio message and call of a notification carries ``StatusCallback =
 {base_url}/api/v1/webhooks/twilio/status?notification=<id>`` (the route checks Twilio's
@@ -70,11 +71,26 @@ def apply(notification_id: int, params: dict[str, str]) -> ReceiptOutcome:
         target = NotificationStatus.FAILED
     else:
         return ReceiptOutcome.IGNORED
+    return finish(notification_id, target, detail, receipt=status, channels=CHANNELS)
+
+
+def finish(
+    notification_id: int,
+    target: NotificationStatus,
+    detail: str,
+    *,
+    receipt: str,
+    channels: frozenset[ChannelKind],
+) -> ReceiptOutcome:
+    """Move a ``sent`` notification on one of ``channels`` to ``target`` (DELIVERED or
+    FAILED) on a provider's final word; ``receipt`` is its name for it. Idempotent: only a
+    notification still ``sent`` changes. A failure is on the timeline and a page falls back
+    to the next channel tier."""
     now = clock.now()
     with unit_of_work() as uow:
         session = uow.session
         row = session.get(Notification, notification_id)
-        if row is None or row.channel not in CHANNELS:
+        if row is None or row.channel not in channels:
             return ReceiptOutcome.IGNORED
         values: dict[str, object] = {"status": target.value, "finished_at": now}
         if target is NotificationStatus.FAILED:
@@ -117,7 +133,7 @@ def apply(notification_id: int, params: dict[str, str]) -> ReceiptOutcome:
                     "user_id": row.user_id,
                     "channel": row.channel.value,
                     "page_request_id": row.page_request_id,
-                    "receipt": status,
+                    "receipt": receipt,
                 },
             )
         if row.purpose is NotificationPurpose.PAGE:

@@ -14,6 +14,8 @@
   TwiML (``text/xml``). A bad or missing signature is 403 and nothing runs.
 * ``POST /api/v1/webhooks/twilio/status?notification=<id>``: Twilio's status callbacks
   (delivery receipts) for SMS and calls, same signature check; a bad one is 403.
+* ``POST /api/v1/webhooks/ses/events``: Amazon SES's e-mail events through an SNS topic
+  (delivery receipts, ``ses_events``): SNS signature and topic checked; a bad one is 403.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from backend.notifications import (
     actions,
     magic_links,
     receipts,
+    ses_events,
     slack_actions,
     sms_replies,
     voice_ivr,
@@ -213,6 +216,17 @@ async def twilio_status(request: Request, notification: int) -> Response:
     if params is None:
         return _bad_signature(request, 403)
     await run_in_threadpool(receipts.apply, notification, params)
+    return Response(status_code=204)
+
+
+@router.post("/api/v1/webhooks/ses/events", status_code=204)
+async def ses_event(request: Request) -> Response:
+    """Amazon SES's events for e-mail notifications, delivered by an SNS topic (delivery
+    receipts, ``ses_events.py``; SNS posts JSON as ``text/plain``). The subscription is
+    confirmed on its first message. A bad signature or a foreign topic is 403 and changes
+    nothing; 404 when receipts are not configured."""
+    body = await request.body()
+    await run_in_threadpool(ses_events.handle, body)
     return Response(status_code=204)
 
 

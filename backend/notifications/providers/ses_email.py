@@ -17,6 +17,8 @@ from backend.notifications.providers import aws
 from backend.notifications.providers.base import OutgoingMessage, ProviderResult
 
 RETRYABLE_CODES = frozenset({"Throttling", "ThrottlingException", "ServiceUnavailable"})
+# The message tag SES echoes in its events: the notification's id.
+NOTIFICATION_TAG = "oncall_notification"
 
 
 class SesEmailProvider:
@@ -40,11 +42,20 @@ class SesEmailProvider:
         body: dict[str, Any] = {"Text": {"Data": message.body, "Charset": "UTF-8"}}
         if message.html:
             body["Html"] = {"Data": message.html, "Charset": "UTF-8"}
+        receipts: dict[str, Any] = {}
+        if self._s.ses_configuration_set and message.notification_id is not None:
+            # SES publishes the message's events (delivery, bounce …) through the configuration
+            # set with this tag, which names the notification (ses_events.py).
+            receipts = {
+                "ConfigurationSetName": self._s.ses_configuration_set,
+                "Tags": [{"Name": NOTIFICATION_TAG, "Value": str(message.notification_id)}],
+            }
         try:
             answer = self._client().send_email(
                 Source=self._s.email_from,
                 Destination={"ToAddresses": [message.to]},
                 Message={"Subject": {"Data": message.subject, "Charset": "UTF-8"}, "Body": body},
+                **receipts,
             )
         except ClientError as exc:
             error = exc.response.get("Error", {})
