@@ -15,7 +15,14 @@ from oncall_app.components.forms import NATIVE_SELECT, choice_option, error_of, 
 from oncall_app.components.incident_badges import incident_status_badge, priority_badge
 from oncall_app.components.incident_timeline import incident_timeline
 from oncall_app.layout import page
-from oncall_app.state.incident_detail import PRIORITIES, SEVERITIES, AlertItem, PageRow, Pair
+from oncall_app.state.incident_detail import (
+    PRIORITIES,
+    SEVERITIES,
+    AlertItem,
+    DeliveryRow,
+    PageRow,
+    Pair,
+)
 from oncall_app.state.incident_detail import IncidentDetailState as S
 
 BIG = rx.breakpoints(initial="3", md="2")
@@ -389,6 +396,31 @@ def _page_row(row: PageRow) -> rx.Component:
     )
 
 
+def _delivery_row(row: DeliveryRow) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.text(row.user_name, size="2", weight="medium"),
+            rx.badge(row.channel, variant="soft"),
+            rx.badge(row.status, color_scheme=row.color, variant="outline"),
+            rx.text(row.provider, size="1", color=rx.color("gray", 11)),
+            rx.text("attempts: " + row.attempts.to_string(), size="1", color=rx.color("gray", 11)),
+            rx.spacer(),
+            rx.text(
+                rx.moment(row.at, format="MMM D, HH:mm:ss"), size="1", color=rx.color("gray", 10)
+            ),
+            spacing="2",
+            align="center",
+            wrap="wrap",
+            width="100%",
+        ),
+        rx.text(row.address, size="1", color=rx.color("gray", 11), word_break="break-all"),
+        rx.cond(row.response != "", rx.text(row.response, size="1", color=rx.color("gray", 10))),
+        spacing="0",
+        width="100%",
+        custom_attrs={"data-testid": "delivery", "data-status": row.status},
+    )
+
+
 def _section(title: str, *children: rx.Component) -> rx.Component:
     return rx.card(
         rx.vstack(rx.heading(title, size="4", as_="h2"), *children, spacing="2", width="100%"),
@@ -427,6 +459,28 @@ def _side() -> rx.Component:
                 rx.text("No page requests.", size="2", color=rx.color("gray", 11)),
                 rx.foreach(S.pages, _page_row),
             ),
+        ),
+        rx.box(
+            _section(
+                "Delivery log",
+                rx.text(
+                    "Every notification of these pages: channel, provider, status and the "
+                    "provider's latest answer.",
+                    size="1",
+                    color=rx.color("gray", 10),
+                ),
+                rx.cond(
+                    S.deliveries.length() == 0,
+                    rx.text(
+                        "No notifications yet.",
+                        size="2",
+                        color=rx.color("gray", 11),
+                    ),
+                    rx.foreach(S.deliveries, _delivery_row),
+                ),
+            ),
+            width="100%",
+            custom_attrs={"data-testid": "delivery-log"},
         ),
         _section(
             "Alerts",

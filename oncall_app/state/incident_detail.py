@@ -1,6 +1,7 @@
-"""/incidents/[incident_id]: one incident with its actions, timeline, alerts, page requests and
-the service's links; live on ``incident:<id>`` (and the service's topic, which carries alerts
-grouped into it and integration resolves).
+"""/incidents/[incident_id]: one incident with its actions, timeline, alerts, page requests, the
+delivery log (every notification of its pages with its attempts) and the service's links; live
+on ``incident:<id>`` (and the service's topic, which carries alerts grouped into it and
+integration resolves).
 
 Notes arrive from the backend as markdown plus HTML rendered on write and sanitised with nh3
 (``backend.incidents.timeline.render_note``); the page shows that HTML and nothing else raw.
@@ -21,6 +22,8 @@ from backend.incidents import queries
 from backend.incidents import service as incidents
 from backend.incidents.models import IncidentStatus, Priority, Severity
 from backend.incidents.schemas import IncidentDetail, IncidentUpdate, TimelineEntry
+from backend.notifications import queries as deliveries
+from backend.notifications.schemas import NotificationOut
 from backend.teams import service as teams
 from backend.teams.models import TeamRole
 from oncall_app import errors
@@ -87,6 +90,45 @@ class PageRow(BaseModel):
     status: str
     reason: str
     created_at: str
+
+
+class DeliveryRow(BaseModel):
+    id: int
+    user_name: str
+    channel: str
+    address: str
+    provider: str
+    status: str
+    color: str
+    attempts: int
+    # The latest attempt's provider response, or the notification's last error.
+    response: str
+    at: str
+
+
+DELIVERY_COLORS = {"delivered": "green", "sent": "green", "failed": "red", "skipped": "gray"}
+
+
+def delivery_rows(items: list[NotificationOut]) -> list[DeliveryRow]:
+    """The delivery log's rows, oldest first (as the timeline reads)."""
+    rows = []
+    for n in sorted(items, key=lambda item: item.id):
+        latest = n.attempt_log[-1] if n.attempt_log else None
+        rows.append(
+            DeliveryRow(
+                id=n.id,
+                user_name=n.user_name,
+                channel=n.channel.value,
+                address=n.address,
+                provider=(latest.provider if latest else n.provider) or "not yet chosen",
+                status=n.status.value,
+                color=DELIVERY_COLORS.get(n.status.value, "amber"),
+                attempts=n.attempts,
+                response=(latest.response if latest else "") or n.last_error,
+                at=(latest.at if latest else n.created_at).isoformat(),
+            )
+        )
+    return rows
 
 
 def timeline_row(entry: TimelineEntry) -> TimelineRow:
@@ -166,6 +208,7 @@ class IncidentDetailState(SessionState):
     timeline: list[TimelineRow] = []
     alerts: list[AlertItem] = []
     pages: list[PageRow] = []
+    deliveries: list[DeliveryRow] = []
     responders: list[Choice] = []
     busy: bool = False
     note_text: str = ""
@@ -256,6 +299,10 @@ class IncidentDetailState(SessionState):
                 )
                 for p in rows
             ]
+            sent = await call(
+                deliveries.list_notifications, actor, incident_id=detail.id, limit=200
+            )
+            self.deliveries = delivery_rows(sent)
         self.loaded = True
 
     async def _responders(self, actor: Actor, team_id: int) -> list[Choice]:

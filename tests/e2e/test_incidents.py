@@ -197,6 +197,8 @@ def test_incident_dashboard_live_in_two_browsers(running_app: RunningApp, browse
         app.bob.name, timeout=10_000
     )
     expect(admin.get_by_test_id("page-request").first).to_contain_text(app.bob.name)
+    # The delivery log is drawn (its rows are unit-tested: Bob may have no contact method here).
+    expect(admin.get_by_test_id("delivery-log")).to_contain_text("Delivery log")
 
     # Acknowledge: the header flips, the timeline says so, Bob's list follows live.
     admin.get_by_test_id("incident-actions").get_by_role("button", name="Acknowledge").click()

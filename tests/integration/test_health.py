@@ -50,13 +50,17 @@ def test_live_is_ok_without_touching_any_service(
 
 
 def test_ready_with_postgres_and_redis_up(
-    client: TestClient, monkeypatch: pytest.MonkeyPatch, pg_database: str, redis_url: str
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, migrated_pg_database: str, redis_url: str
 ) -> None:
-    _configure(monkeypatch, database_url=pg_database, redis_url=redis_url)
+    _configure(monkeypatch, database_url=migrated_pg_database, redis_url=redis_url)
     response = client.get("/api/health/ready")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "redis": "ok"},
+        "providers": {},  # no provider called yet (tests/api/test_ready_providers.py)
+    }
     assert db.get_engine().dialect.name == "postgresql"
 
 
@@ -123,4 +127,10 @@ def test_ready_without_redis_configured_checks_only_the_database(
     _configure(monkeypatch, database_url=pg_database, redis_url=None)
     response = client.get("/api/health/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    # An empty database (not migrated): reachable, so ready; the provider details say why
+    # they are missing instead of failing the probe.
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok"},
+        "providers": "unavailable: ProgrammingError",
+    }

@@ -9,6 +9,8 @@ from backend.escalation.policy import TargetKind
 from backend.escalation.schemas import LevelOut, PolicyOut, TargetOut
 from backend.incidents.models import IncidentEventKind, IncidentStatus, Severity
 from backend.incidents.schemas import BulkItem, BulkResult, IncidentFilter, TimelineEntry
+from backend.notifications.models import ChannelKind, NotificationStatus
+from backend.notifications.schemas import AttemptOut, NotificationOut
 from oncall_app.state.escalation import (
     LevelRow,
     TargetRow,
@@ -17,7 +19,7 @@ from oncall_app.state.escalation import (
     levels_payload,
     parse_at,
 )
-from oncall_app.state.incident_detail import link_pair, timeline_row
+from oncall_app.state.incident_detail import delivery_rows, link_pair, timeline_row
 from oncall_app.state.incidents import (
     ACTIVE,
     IncidentRow,
@@ -214,3 +216,57 @@ def test_alert_links_are_labelled_and_only_http() -> None:
     bare = link_pair({"href": "https://x.example/"})
     assert (bare.key, bare.value) == ("https://x.example/", "https://x.example/")
     assert link_pair({"href": "javascript:alert(1)", "text": "x"}).value == ""
+
+
+def _notification(ident: int, status: str, attempts: list[tuple[str, str]]) -> NotificationOut:
+    at = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+    return NotificationOut(
+        id=ident,
+        purpose="page",
+        incident_id=7,
+        page_request_id=3,
+        user_id=2,
+        user_name="Ann",
+        channel=ChannelKind.EMAIL,
+        address="ann@example.org",
+        provider="ses",
+        status=NotificationStatus(status),
+        attempts=len(attempts),
+        next_attempt_at=None,
+        last_error="SES 400 MessageRejected" if status == "failed" else "",
+        created_at=at,
+        finished_at=None,
+        attempt_log=[
+            AttemptOut(
+                attempt=n + 1,
+                provider=provider,
+                status=NotificationStatus(status),
+                duration_ms=12,
+                response=response,
+                at=at + timedelta(seconds=n),
+            )
+            for n, (provider, response) in enumerate(attempts)
+        ],
+    )
+
+
+def test_delivery_rows_show_the_latest_attempt_oldest_notification_first() -> None:
+    rows = delivery_rows(
+        [
+            _notification(9, "failed", []),
+            _notification(
+                8, "delivered", [("smtp", "SMTP 451"), ("ses", "SES accepted; SES delivered")]
+            ),
+        ]
+    )
+    assert [(r.id, r.status, r.color, r.provider, r.attempts) for r in rows] == [
+        (8, "delivered", "green", "ses", 2),
+        (9, "failed", "red", "ses", 0),
+    ]
+    assert rows[0].response == "SES accepted; SES delivered"
+    assert rows[0].at == "2026-03-04T10:00:01+00:00"
+    # No attempt recorded: the notification's own error and time.
+    assert (rows[1].response, rows[1].at) == (
+        "SES 400 MessageRejected",
+        "2026-03-04T10:00:00+00:00",
+    )

@@ -12,6 +12,7 @@ from backend.api.problems import error_responses, problem
 from backend.core.db import get_engine
 from backend.core.errors import ErrorCode
 from backend.core.settings import get_settings
+from backend.notifications import health
 
 router = APIRouter(prefix="/api/health", tags=["health"])
 
@@ -41,7 +42,12 @@ def _check_redis(url: str) -> str | None:
 
 @router.get("/ready", response_model=None, responses=error_responses(503))
 async def ready(request: Request) -> dict[str, object] | JSONResponse:
-    """Ready when the database answers and, if configured, Redis answers."""
+    """Ready when the database answers and, if configured, Redis answers.
+
+    ``providers`` (NOTIF-04) is each notification provider's circuit breaker, as details: an
+    open breaker means failover, not an unready process, so it never makes this a 503. Only
+    the state and the failure count: the last error may name accounts or numbers, and this
+    endpoint has no authentication (the Notifications page shows it to signed-in users)."""
     settings = get_settings()
     checks: dict[str, str] = {}
     db_error = await run_in_threadpool(_check_db)
@@ -60,4 +66,16 @@ async def ready(request: Request) -> dict[str, object] | JSONResponse:
             headers={"Retry-After": "5"},
             checks=checks,
         )
-    return {"status": "ok", "checks": checks}
+    providers = await run_in_threadpool(_providers)
+    return {"status": "ok", "checks": checks, "providers": providers}
+
+
+def _providers() -> dict[str, dict[str, object]] | str:
+    try:
+        found = health.provider_health(get_settings().notifications)
+    except Exception as exc:  # details only (e.g. a database not migrated yet): never a 500
+        return f"unavailable: {type(exc).__name__}"
+    return {
+        p.name: {"state": p.state.value, "consecutive_failures": p.consecutive_failures}
+        for p in found
+    }
