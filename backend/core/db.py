@@ -298,14 +298,14 @@ def call_atomically(
     ``sql`` uses the driver's ``%s`` placeholders.
 
     The connection comes from a pool of its own without the pre-ping round trip (see
-    :func:`_atomic_engine`): a connection found dead is replaced and the statement sent once
+    :func:`atomic_engine`): a connection found dead is replaced and the statement sent once
     more on a fresh one, so the statement must be safe to repeat (the ingest function's
     idempotency claim answers a repeat of a delivery that did commit as a repeat).
 
     Raises:
         ServiceUnavailable: the database could not be reached (maps to 503 + Retry-After).
     """
-    eng = _atomic_engine(engine or get_engine())
+    eng = atomic_engine(engine or get_engine())
     try:
         return _call_once(eng, sql, params)
     except _LostConnection:
@@ -357,7 +357,7 @@ def _call_once(eng: Engine, sql: str, params: Sequence[Any]) -> list[tuple[Any, 
 _atomic_engines: dict[int, tuple[Engine, Engine]] = {}
 
 
-def _atomic_engine(main: Engine) -> Engine:
+def atomic_engine(main: Engine) -> Engine:
     """The pool :func:`call_atomically` draws from: beside ``main``'s, same URL and size, but
     without ``pool_pre_ping``. The pre-ping is a whole round trip per checkout, about a tenth
     of the ingest hot path's work (docs/benchmarks.md); a statement that may be repeated can

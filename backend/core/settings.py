@@ -93,11 +93,12 @@ class IngestSettings(BaseModel):
     # 127.0.0.1; never set it on a real deployment.
     sns_verify_signatures: bool = True
     sns_test_cert_url_prefix: str = ""
-    # Ingest transactions at once per server process (threads holding a connection each);
-    # more requests wait for a slot without holding anything. Tuned on 2 cores with 2 server
-    # processes (docs/benchmarks.md): 6 beat 10, and 24 lost to 10; more only adds GIL and
-    # lock contention.
-    concurrency: int = Field(default=6, ge=1, le=200)
+    # Ingest commands at once per server process (worker threads); more requests wait for a
+    # slot without holding anything. The firing-alert statements of the threads are committed
+    # together (backend/core/group_commit.py), so a slot no longer holds a connection of its
+    # own. Tuned on 2 cores with 2 server processes (docs/benchmarks.md): with group commit
+    # 12 beat 6, 8, 16 and 24 (before it, 6 beat 10).
+    concurrency: int = Field(default=12, ge=1, le=200)
 
 
 class CalendarSettings(BaseModel):

@@ -2,8 +2,10 @@
 
 ``oncall_ingest_trigger`` (migration 0009) does in the database what ``persist.store_delivery``
 does from Python — delivery log row, idempotency claim, grouping, the alert, the timeline lines
-and the escalation start — as a single statement run in autocommit, so PostgreSQL commits it
-atomically before this returns: one round trip instead of about fifteen, and no ORM. Routing
+and the escalation start — as a single statement, committed before this returns: one round
+trip instead of about fifteen, and no ORM. The statements of alerts arriving at the same moment
+share one transaction and one round trip (group commit, ADR 0014); alone, an alert's is a
+transaction of its own. Routing
 and maintenance windows are decided here first, from the same per-process caches as the Python
 path. After commit the same things happen as there: the escalation step is enqueued, then the
 domain events are published.
@@ -18,7 +20,8 @@ from __future__ import annotations
 import json
 
 from backend.core import clock
-from backend.core.db import call_atomically, get_engine, is_sqlite
+from backend.core.db import get_engine, is_sqlite
+from backend.core.group_commit import call_grouped
 from backend.escalation.engine import new_token, send
 from backend.ingest import grouping, persist
 from backend.ingest.models import DeliveryOutcome
@@ -50,7 +53,8 @@ def store(d: persist.DeliveryInput) -> IngestResult:
     service_id = persist.route_of(None, d, alert)
     maintenance = persist.in_maintenance(None, service_id, d.received_at)
     label = f"integration:{d.integration.name}"
-    rows = call_atomically(
+    # Sent together with the other alerts arriving at the same moment (group_commit.py).
+    rows = call_grouped(
         _SQL,
         (
             d.integration.id,

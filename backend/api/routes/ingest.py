@@ -36,8 +36,9 @@ T = TypeVar("T")
 # threads) let 40 transactions per process fight over the GIL while holding their row locks
 # and connections: on the 2-core bench box an identical-alert storm at concurrency 64 went from
 # ~60 to ~115-145 alerts/s with 10 instead of 40, and 6 did better again once each alert was
-# one statement (docs/benchmarks.md). A slot is held until the transaction has committed, so
-# the 202 still means committed.
+# one statement; since the threads' statements are committed together (group commit), 12 does
+# best (docs/benchmarks.md). A slot is held until the alert has committed, so the 202 still
+# means committed.
 _limiter: RunVar[CapacityLimiter] = RunVar("oncall_ingest_limiter")  # one per event loop
 
 
