@@ -7,6 +7,7 @@ itself (``engine.run_step``) decides, with its compare-and-set, whether anything
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
 from sqlalchemy import bindparam, or_, select, update
@@ -128,23 +129,33 @@ def hand_over(now: datetime | None = None) -> int:
 _MAX_BATCHES = 40
 
 
-def _hand_over_batch(now: datetime) -> tuple[int, int]:
-    """One batch of :func:`hand_over`: (steps found, steps queued and stamped)."""
-    settings = get_settings().escalation
+def _armed(*conditions: Any) -> list[tuple[int, str, int, datetime]]:
+    """(id, token, step, due) of OPEN incidents with a step armed and ``conditions``, earliest
+    due first, at most ``sweep_batch``."""
     cols = _INCIDENT.c
     with unit_of_work() as uow:
-        soon = uow.session.execute(
+        rows = uow.session.execute(
             select(cols.id, cols.escalation_token, cols.escalation_step, cols.next_escalation_at)
             .where(
                 cols.status == IncidentStatus.OPEN.value,
                 cols.escalation_token.is_not(None),
-                cols.escalation_resend_after.is_(None),
-                cols.next_escalation_at > now,
-                cols.next_escalation_at <= now + timedelta(seconds=settings.handoff_seconds),
+                *conditions,
             )
             .order_by(cols.next_escalation_at)
-            .limit(settings.sweep_batch)
+            .limit(get_settings().escalation.sweep_batch)
         ).all()
+    return [(int(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
+
+
+def _hand_over_batch(now: datetime) -> tuple[int, int]:
+    """One batch of :func:`hand_over`: (steps found, steps queued and stamped)."""
+    settings = get_settings().escalation
+    cols = _INCIDENT.c
+    soon = _armed(
+        cols.escalation_resend_after.is_(None),
+        cols.next_escalation_at > now,
+        cols.next_escalation_at <= now + timedelta(seconds=settings.handoff_seconds),
+    )
     grace = timedelta(seconds=settings.sweep_grace_seconds)
     stamps = [
         {"b_id": incident_id, "b_token": token, "b_step": step, "b_after": due_at + grace}
@@ -168,19 +179,11 @@ def sweep(now: datetime | None = None) -> int:
     now = now or clock.now()
     grace = timedelta(seconds=settings.sweep_grace_seconds)
     cols = _INCIDENT.c
-    with unit_of_work() as uow:
-        due = uow.session.execute(
-            select(cols.id, cols.escalation_token, cols.escalation_step, cols.next_escalation_at)
-            .where(
-                cols.status == IncidentStatus.OPEN.value,
-                cols.escalation_token.is_not(None),
-                cols.next_escalation_at <= now - grace,
-                # Re-sent by an earlier sweep: probably still queued, wait out its back-off.
-                or_(cols.escalation_resend_after.is_(None), cols.escalation_resend_after <= now),
-            )
-            .order_by(cols.next_escalation_at)
-            .limit(settings.sweep_batch)
-        ).all()
+    due = _armed(
+        cols.next_escalation_at <= now - grace,
+        # Re-sent by an earlier sweep: probably still queued, wait out its back-off.
+        or_(cols.escalation_resend_after.is_(None), cols.escalation_resend_after <= now),
+    )
     stamps = []
     for incident_id, token, step, due_at in due:
         log.info("escalation_rearmed", incident_id=incident_id, step=step)
