@@ -99,7 +99,14 @@ def _send_forever(waiting: queue.SimpleQueue[_Call]) -> None:
         for call in batch:
             by_engine.setdefault(id(call.engine), []).append(call)
         for calls in by_engine.values():
-            _send(calls)
+            try:
+                _send(calls)
+            except BaseException as exc:  # a bug here must not leave callers waiting forever
+                log.exception("group_commit_failed", calls=len(calls))
+                for call in calls:
+                    if not call.done.is_set():
+                        call.error = exc
+                        call.done.set()
 
 
 def _send(calls: list[_Call]) -> None:

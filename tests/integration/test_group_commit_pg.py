@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from backend.core import db
+from backend.core import db, group_commit
 from backend.core.errors import ServiceUnavailable
 from backend.core.group_commit import call_grouped
 from tests.integration.conftest import admin_connection
@@ -97,3 +97,22 @@ def test_a_database_that_is_gone_is_service_unavailable(engine: Engine, closed_p
             call_grouped("SELECT 1", ())
     finally:
         db.set_engine(None)
+
+
+def test_an_unexpected_failure_reaches_the_caller_and_the_sender_keeps_going(
+    probe: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = group_commit._send
+    broken = {"left": 1}
+
+    def send_once_broken(calls: list[Any]) -> None:
+        if broken["left"]:
+            broken["left"] -= 1
+            raise RuntimeError("a bug in the sender")
+        real(calls)
+
+    monkeypatch.setattr(group_commit, "_send", send_once_broken)
+    with pytest.raises(RuntimeError, match="a bug in the sender"):
+        call_grouped(INSERT, (1,))
+    assert call_grouped(INSERT, (2,))[0][:2] == (2, 50)  # the same sender thread, still alive
+    assert _stored(probe) == {2}
