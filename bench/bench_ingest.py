@@ -20,17 +20,12 @@ which calls :func:`run` on its own stack with worker processes running). With ``
 last stdout line is one JSON object: ``name``, ``figures`` {metric: value}, ``targets``
 {metric: target} (the convention of every script in ``bench/``).
 
-Measured on the 2-core dev machine (2026-11-23, shared with other sessions' test runs; see
-docs/benchmarks.md), median of 3 x 10 s: ceilings 12,113 req/s (trivial) and 15,719 tps
-(pgbench). unique 70/133/144 alerts/s at concurrency 1/16/64 (p99 at 64: 0.95 s); identical
-119/128/123 alerts/s (p99 at 64: 1.1 s). Target 1,000/s at 64 is NOT met (~1/7 of it; ~1 % of either
-ceiling). Where the time goes: Python CPU, ~7 ms per accepted alert in the server (the box is
-saturated while PostgreSQL backends wait in ClientRead): 12 statements + BEGIN/COMMIT +
-pre-ping per unique alert (6 per identical) through SQLAlchemy/psycopg, the ORM flush of
-timeline lines and escalation start's ORM lookups, and the FastAPI/asyncio side (~25 % of a
-worker's GIL samples). Not fsync, not PostgreSQL: pgbench commits 15,000/s here. Identical
-storms serialise on the incident row; ingest runs on at most 10 threads per process, which
-doubled that case (62 -> 133/s) against AnyIO's 40.
+Latest figures and their history: docs/benchmarks.md, "Alert ingest (issue 3)". On the 2-core
+dev machine (2026-12-03, late evening, a slow night: trivial endpoint 5,000-7,600 req/s),
+three interleaved single runs at concurrency 64 gave medians of 864 unique / 970 identical
+committed alerts/s (610 / 685 at the day's start; the target, 1,000, was reached in one of
+the three). The server's own Python (HTTP through ASGI, HMAC, JSON, the thread hop) is the
+limit now; PostgreSQL commits the alerts in groups (ADR 0014).
 """
 
 from __future__ import annotations
