@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
 import httpx2
@@ -37,7 +36,8 @@ from backend.core.errors import (
 )
 from backend.core.settings import get_settings
 from backend.ingest.parsers.cloudwatch import SUBSCRIBE_URL
-from backend.ingest.sns_signature import CertificateCache, SnsSignatureError, verify
+from backend.ingest.sns_check import verify_if_enabled
+from backend.ingest.sns_signature import SnsSignatureError
 from backend.notifications import receipts
 from backend.notifications.models import ChannelKind, NotificationStatus
 from backend.notifications.providers.ses_email import NOTIFICATION_TAG
@@ -53,11 +53,6 @@ class SesEventOutcome(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     IGNORED = "ignored"
-
-
-@cache
-def _certificates(test_prefix: str) -> CertificateCache:
-    return CertificateCache(extra_url_prefix=test_prefix)
 
 
 def _confirm(url: str) -> int:
@@ -81,8 +76,7 @@ def handle(body: bytes) -> SesEventOutcome:
             code ``invalid_signature``); nothing changed.
         ExternalServiceError: the subscription could not be confirmed (SNS retries).
     """
-    settings = get_settings()
-    topic = settings.notifications.ses_events_topic_arn
+    topic = get_settings().notifications.ses_events_topic_arn
     if not topic:
         raise NotFound("SES delivery receipts are not configured on this server.")
     try:
@@ -91,11 +85,10 @@ def handle(body: bytes) -> SesEventOutcome:
         message = None
     if not isinstance(message, dict) or not isinstance(message.get("Type"), str):
         raise ValidationFailed.field("Type", "an Amazon SNS message (JSON) is expected")
-    if settings.ingest.sns_verify_signatures:
-        try:
-            verify(message, _certificates(settings.ingest.sns_test_cert_url_prefix))
-        except SnsSignatureError as exc:
-            raise PermissionDenied(str(exc), code=ErrorCode.INVALID_SIGNATURE) from exc
+    try:
+        verify_if_enabled(message)
+    except SnsSignatureError as exc:
+        raise PermissionDenied(str(exc), code=ErrorCode.INVALID_SIGNATURE) from exc
     if message.get("TopicArn") != topic:
         raise PermissionDenied(
             "This message comes from another SNS topic than the configured SES events topic.",
@@ -133,10 +126,15 @@ def _notification_id(event: dict[str, Any]) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
+def kind_of(event: dict[str, Any]) -> str:
+    """The event's type, lower case: ``eventType`` (configuration-set events) or
+    ``notificationType`` (an identity's feedback notifications)."""
+    return str(event.get("eventType") or event.get("notificationType") or "").strip().lower()
+
+
 def verdict(event: dict[str, Any]) -> tuple[NotificationStatus, str] | None:
     """(final status, detail) for an SES event, or None when it changes nothing."""
-    kind = str(event.get("eventType") or event.get("notificationType") or "").strip()
-    lowered = kind.lower()
+    lowered = kind_of(event)
     if lowered == "delivery":
         delivery = event.get("delivery")
         smtp = delivery.get("smtpResponse") if isinstance(delivery, dict) else None
@@ -165,8 +163,9 @@ def _apply(raw: Any) -> SesEventOutcome:
     if notification_id is None or found is None:
         return SesEventOutcome.IGNORED
     target, detail = found
-    kind = str(event.get("eventType") or event.get("notificationType")).lower()
-    outcome = receipts.finish(notification_id, target, detail, receipt=kind, channels=_EMAIL)
+    outcome = receipts.finish(
+        notification_id, target, detail, receipt=kind_of(event), channels=_EMAIL
+    )
     return {
         receipts.ReceiptOutcome.DELIVERED: SesEventOutcome.DELIVERED,
         receipts.ReceiptOutcome.FAILED: SesEventOutcome.FAILED,
