@@ -60,7 +60,6 @@ def seed(
     from sqlalchemy import insert
 
     from backend.core.db import unit_of_work
-    from backend.core.settings import get_settings
     from backend.escalation import engine, targets
     from backend.escalation.models import EscalationPolicy
     from backend.escalation.policy import to_snapshot
@@ -72,7 +71,6 @@ def seed(
     start = now + timedelta(seconds=lead_s)
     step = timedelta(seconds=window_s / pending)
     tokens = [engine.new_token() for _ in range(pending)]
-    grace = timedelta(seconds=get_settings().escalation.sweep_grace_seconds)
 
     def queued(due: datetime) -> bool:  # as engine.run_step decides for a next step
         return engine.queued_now(due - now)
@@ -105,7 +103,9 @@ def seed(
                     "escalation_step": 0,
                     "next_escalation_at": start + step * i,
                     "escalation_resend_after": (
-                        start + step * i + grace if queued(start + step * i) else None
+                        engine.in_flight_until(start + step * i)
+                        if queued(start + step * i)
+                        else None
                     ),
                 }
                 for i in range(first, min(pending, first + BATCH))

@@ -277,6 +277,12 @@ def queued_now(wait: timedelta) -> bool:
     return wait <= timedelta(seconds=get_settings().escalation.handoff_seconds)
 
 
+def in_flight_until(due: datetime) -> datetime:
+    """The ``escalation_resend_after`` of a step whose message is queued for ``due``: no sweep
+    re-sends it before then (its grace past due)."""
+    return due + timedelta(seconds=get_settings().escalation.sweep_grace_seconds)
+
+
 def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: datetime) -> bool:
     """The compare-and-set: advance the step only if nobody changed the escalation."""
     params: dict[str, Any] = {"b_incident_id": incident_id, "b_token": token, "b_step": plan.step}
@@ -285,11 +291,10 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
     else:
         assert plan.wait_minutes is not None
         wait = minutes(plan.wait_minutes)
-        grace = timedelta(seconds=get_settings().escalation.sweep_grace_seconds)
         params |= {
             "b_next_step": plan.next_step,
             "b_next_at": now + wait,
-            "b_resend_after": now + wait + grace if queued_now(wait) else None,
+            "b_resend_after": in_flight_until(now + wait) if queued_now(wait) else None,
         }
         claimed = session.execute(_ADVANCE, params)
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult

@@ -17,7 +17,7 @@ from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, unit_of_work
 from backend.core.errors import InvalidTransition
 from backend.core.settings import get_settings
-from backend.escalation.engine import new_token, send, start, try_send
+from backend.escalation.engine import in_flight_until, new_token, send, start, try_send
 from backend.escalation.policy import from_snapshot, plan_step
 from backend.incidents import timeline
 from backend.incidents.models import EscalationState, Incident, IncidentEventKind, IncidentStatus
@@ -156,11 +156,10 @@ def _hand_over_batch(now: datetime) -> tuple[int, int]:
         cols.next_escalation_at > now,
         cols.next_escalation_at <= now + timedelta(seconds=settings.handoff_seconds),
     )
-    grace = timedelta(seconds=settings.sweep_grace_seconds)
     stamps = [
-        {"b_id": incident_id, "b_token": token, "b_step": step, "b_after": due_at + grace}
-        for incident_id, token, step, due_at in soon
-        if try_send(int(incident_id), str(token), int(step), due_at - now)
+        {"b_id": incident_id, "b_token": token, "b_step": step, "b_after": in_flight_until(due)}
+        for incident_id, token, step, due in soon
+        if try_send(incident_id, token, step, due - now)
     ]
     if stamps:
         with unit_of_work() as uow:
@@ -187,7 +186,7 @@ def sweep(now: datetime | None = None) -> int:
     stamps = []
     for incident_id, token, step, due_at in due:
         log.info("escalation_rearmed", incident_id=incident_id, step=step)
-        if try_send(int(incident_id), str(token), int(step)):
+        if try_send(incident_id, token, step):
             stamps.append(
                 {
                     "b_id": incident_id,
