@@ -24,6 +24,7 @@ from backend.api.routes import (
     v1_schedules,
     v1_services,
     v1_teams,
+    v1_user_notifications,
     v1_users,
     web_push,
 )
@@ -35,6 +36,7 @@ API_ROUTERS = (
     idp_hooks.router,
     v1_teams.router,
     v1_users.router,
+    v1_user_notifications.router,
     v1_audit.router,
     v1_services.router,
     v1_schedules.router,

@@ -9,6 +9,9 @@ class Scope(StrEnum):
     TEAMS_READ = "teams:read"
     TEAMS_WRITE = "teams:write"
     USERS_READ = "users:read"
+    # A user's contact methods, notification rules and quiet hours (what a migration from
+    # another paging tool imports); new methods still need their owner's verification code.
+    USERS_WRITE = "users:write"
     AUDIT_READ = "audit:read"
     SCHEDULES_READ = "schedules:read"
     SCHEDULES_WRITE = "schedules:write"

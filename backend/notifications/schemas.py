@@ -34,6 +34,22 @@ class RuleIn(BaseModel):
     delay_minutes: int = Field(default=0, ge=0, le=1440)
 
 
+class RuleStepIn(BaseModel):
+    """One step of ``PUT /api/v1/users/{id}/notification-rules/{urgency}`` (the urgency is in
+    the path)."""
+
+    channel: ChannelKind | None = None
+    contact_method_id: int | None = None
+    delay_minutes: int = Field(default=0, ge=0, le=1440)
+
+    def for_urgency(self, urgency: Urgency) -> RuleIn:
+        return RuleIn(urgency=urgency, **self.model_dump())
+
+
+class VerificationCodeIn(BaseModel):
+    code: str = Field(min_length=1, max_length=16)
+
+
 class RuleOut(BaseModel):
     id: int | None  # None: a default (the user has no rules for this urgency)
     urgency: Urgency

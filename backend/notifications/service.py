@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import timedelta
 
@@ -51,6 +52,10 @@ CODE_TTL = timedelta(minutes=10)
 MAX_TRIES = 5
 # E-mail addresses (RFC 5321), numbers, Slack ids; only browser subscriptions are longer.
 MAX_ADDRESS = 320
+_PHONE_PUNCTUATION = re.compile(r"[\s().-]")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+# Deliberately loose (the verification code proves the address): one @, a dotted domain.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 def _address(body: ContactMethodIn) -> str:
@@ -72,6 +77,16 @@ def _address(body: ContactMethodIn) -> str:
         )
     if len(address) > MAX_ADDRESS:
         raise ValidationFailed.field("address", f"at most {MAX_ADDRESS} characters")
+    if body.kind in (ChannelKind.SMS, ChannelKind.VOICE):
+        # Stored as E.164, the form Twilio and SNS take: "+1 (415) 555-0100" → "+14155550100".
+        number = _PHONE_PUNCTUATION.sub("", address)
+        if not _E164.fullmatch(number):
+            raise ValidationFailed.field(
+                "address", "a phone number in international form, e.g. +14155550100"
+            )
+        return number
+    if body.kind is ChannelKind.EMAIL and not _EMAIL.fullmatch(address):
+        raise ValidationFailed.field("address", "an e-mail address, e.g. ann@example.org")
     return address
 
 
@@ -114,9 +129,13 @@ def _out(method: ContactMethod) -> ContactMethodOut:
     )
 
 
-def _method(session: Session, actor: Actor, method_id: int) -> ContactMethod:
+def _method(
+    session: Session, actor: Actor, method_id: int, owner_id: int | None = None
+) -> ContactMethod:
     method = session.get(ContactMethod, method_id)
-    if method is None:
+    # Addressed under a user (the API's /users/{id}/contact-methods/{method_id}): another
+    # user's method is not found there, whoever may see it.
+    if method is None or (owner_id is not None and method.user_id != owner_id):
         raise NotFound(f"Contact method {method_id} does not exist.")
     _authorize(actor, method.user_id)
     return method
@@ -182,10 +201,12 @@ def add_contact_method(actor: Actor, user_id: int, body: ContactMethodIn) -> Con
         return _out(method)
 
 
-def resend_verification(actor: Actor, method_id: int) -> ContactMethodOut:
+def resend_verification(
+    actor: Actor, method_id: int, *, owner_id: int | None = None
+) -> ContactMethodOut:
     """Send a fresh code (the old one stops working). Raises: NotFound, PermissionDenied."""
     with unit_of_work() as uow:
-        method = _method(uow.session, actor, method_id)
+        method = _method(uow.session, actor, method_id, owner_id)
         code = _issue_code(uow.session, method)
         dispatch.queue_direct(
             uow, user_id=method.user_id, method=method, body=formatting.verification_text(code)
@@ -193,14 +214,16 @@ def resend_verification(actor: Actor, method_id: int) -> ContactMethodOut:
         return _out(method)
 
 
-def verify_contact_method(actor: Actor, method_id: int, code: str) -> ContactMethodOut:
+def verify_contact_method(
+    actor: Actor, method_id: int, code: str, *, owner_id: int | None = None
+) -> ContactMethodOut:
     """Check the code; the method counts as verified from now on.
 
     Raises:
         NotFound, PermissionDenied, ValidationFailed (wrong, expired or used-up code).
     """
     with unit_of_work() as uow:
-        method = _method(uow.session, actor, method_id)
+        method = _method(uow.session, actor, method_id, owner_id)
         if method.verified_at is not None:
             return _out(method)
         now = clock.now()
@@ -228,10 +251,10 @@ def verify_contact_method(actor: Actor, method_id: int, code: str) -> ContactMet
         return _out(method)
 
 
-def remove_contact_method(actor: Actor, method_id: int) -> None:
+def remove_contact_method(actor: Actor, method_id: int, *, owner_id: int | None = None) -> None:
     """Remove a method (its rules go with it; queued pages to it are skipped)."""
     with unit_of_work() as uow:
-        method = _method(uow.session, actor, method_id)
+        method = _method(uow.session, actor, method_id, owner_id)
         uow.session.delete(method)
         _audit(
             uow,
@@ -289,11 +312,14 @@ def set_rules(actor: Actor, user_id: int, urgency: Urgency, steps: list[RuleIn])
     """Replace the user's rules for one urgency (an empty list returns to the defaults).
 
     Raises:
-        PermissionDenied, ValidationFailed (a step names someone else's method, or none).
+        PermissionDenied, NotFound (user),
+        ValidationFailed (a step names someone else's method, or none).
     """
     _authorize(actor, user_id)
     with unit_of_work() as uow:
         session = uow.session
+        if session.get(User, user_id) is None:
+            raise NotFound(f"User {user_id} does not exist.")
         for index, step in enumerate(steps):
             if (step.channel is None) == (step.contact_method_id is None):
                 raise ValidationFailed.field(f"steps.{index}", "give a channel or a method")
@@ -331,7 +357,9 @@ def set_rules(actor: Actor, user_id: int, urgency: Urgency, steps: list[RuleIn])
 
 
 def set_quiet_hours(actor: Actor, user_id: int, body: QuietHoursIn | None) -> None:
-    """Set (or with None, clear) the user's quiet hours for low-urgency pages."""
+    """Set (or with None, clear) the user's quiet hours for low-urgency pages.
+
+    Raises: Unauthenticated, PermissionDenied, NotFound (user)."""
     _authorize(actor, user_id)
 
     def minute(text: str) -> int:
@@ -339,6 +367,8 @@ def set_quiet_hours(actor: Actor, user_id: int, body: QuietHoursIn | None) -> No
         return int(hours) * 60 + int(minutes)
 
     with unit_of_work() as uow:
+        if uow.session.get(User, user_id) is None:
+            raise NotFound(f"User {user_id} does not exist.")
         row = uow.session.get(QuietHours, user_id)
         if body is None:
             if row is not None:
