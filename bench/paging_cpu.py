@@ -91,8 +91,16 @@ def run(count: int, profile: str | None = None) -> dict[str, Any]:
     def count_checkout(*_: object) -> None:
         checkouts[0] += 1  # one per transaction (each with the pool's pre-ping)
 
+    def count_atomic(*_: object) -> None:
+        # A one-statement command (db.call_atomically: a delivery's claim and record on
+        # PostgreSQL) runs on the driver connection, past SQLAlchemy's cursor events: one
+        # checkout is its one statement and its transaction (no pre-ping on that pool).
+        statements[0] += 1
+        checkouts[0] += 1
+
     event.listen(db.get_engine(), "before_cursor_execute", count_statement)
     event.listen(db.get_engine().pool, "checkout", count_checkout)
+    event.listen(db.atomic_engine(db.get_engine()).pool, "checkout", count_atomic)
     warm = 20
     steps: list[Callable[[], object]] = [partial(engine.run_step, i, tokens[i], 0) for i in ids]
     for call in steps[:warm]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from enum import StrEnum
@@ -286,7 +286,7 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[UnitOfWork]:
 
 
 def call_atomically(
-    sql: str, params: Sequence[Any], engine: Engine | None = None
+    sql: str, params: Sequence[Any] | Mapping[str, Any], engine: Engine | None = None
 ) -> list[tuple[Any, ...]]:
     """Run ONE statement as a transaction of its own (driver autocommit) and return its rows.
 
@@ -295,7 +295,7 @@ def call_atomically(
     statement and COMMIT. It has returned only once the statement has committed. Straight on
     the pooled driver connection (no ORM, no SQLAlchemy result machinery: this is the ingest
     hot path), no after-commit hooks: the caller runs its own after a successful return.
-    ``sql`` uses the driver's ``%s`` placeholders.
+    ``sql`` uses the driver's ``%s`` placeholders, or ``%(name)s`` ones with a mapping.
 
     The connection comes from a pool of its own without the pre-ping round trip (see
     :func:`atomic_engine`): a connection found dead is replaced and the statement sent once
@@ -322,7 +322,9 @@ class _LostConnection(Exception):
     """The connection died under the statement (raised from the driver's error)."""
 
 
-def _call_once(eng: Engine, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+def _call_once(
+    eng: Engine, sql: str, params: Sequence[Any] | Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
     try:
         pooled = eng.raw_connection()
     # The pool raises the driver's own error when it cannot (re)connect: not wrapped by
@@ -334,7 +336,7 @@ def _call_once(eng: Engine, sql: str, params: Sequence[Any]) -> list[tuple[Any, 
     try:
         driver.autocommit = True
         cursor = driver.cursor()
-        cursor.execute(sql, tuple(params))
+        cursor.execute(sql, params if isinstance(params, Mapping) else tuple(params))
         rows = [tuple(row) for row in cursor.fetchall()]
         cursor.close()
         driver.autocommit = False

@@ -15,13 +15,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 import structlog
-from sqlalchemy import Update, and_, bindparam, insert, or_, select, update
+from sqlalchemy import RowMapping, Update, and_, bindparam, insert, or_, select, update
 from sqlmodel import Session
 
 from backend.audit import service as audit
@@ -29,7 +30,7 @@ from backend.audit.models import Severity as AuditSeverity
 from backend.catalog.models import Service
 from backend.core import clock, secretbox, sweep_backoff
 from backend.core.actor import Actor
-from backend.core.db import UnitOfWork, unit_of_work
+from backend.core.db import UnitOfWork, get_engine, is_sqlite, unit_of_work
 from backend.core.errors import PermanentError
 from backend.core.jobs import JobName, enqueue
 from backend.core.settings import NotificationSettings, get_settings
@@ -37,7 +38,15 @@ from backend.escalation.models import PageRequest
 from backend.identity.models import User
 from backend.incidents import timeline
 from backend.incidents.models import Incident, IncidentEventKind, IncidentStatus
-from backend.notifications import critical, fallback, formatting, health, magic_links, rules
+from backend.notifications import (
+    critical,
+    delivery_statements,
+    fallback,
+    formatting,
+    health,
+    magic_links,
+    rules,
+)
 from backend.notifications.action_models import Action
 from backend.notifications.masking import masked
 from backend.notifications.models import (
@@ -281,9 +290,11 @@ class DeliveryFacts:
     @classmethod
     def read(cls, session: Session, notification_id: int) -> DeliveryFacts | None:
         found = session.execute(_FACTS, {"notification_id": notification_id}).first()
-        if found is None:
-            return None
-        values = found._mapping
+        return None if found is None else cls.of(found._mapping)
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | RowMapping) -> DeliveryFacts:
+        """From one row of ``_FACTS`` (or of the one-statement claim: the same names)."""
         row = Notification(**{column.name: values[column.name] for column in _N.c})
         context = None
         if values["incident_title"] is not None and values["page_level"] is not None:
@@ -343,7 +354,8 @@ def _claim(session: Session, row: Notification, now: datetime, lease: timedelta)
     return bool(claimed.rowcount)  # type: ignore[attr-defined]  # CursorResult
 
 
-def _render(session: Session, facts: DeliveryFacts) -> OutgoingMessage:
+def _render(facts: DeliveryFacts, links: dict[Action, str] | None) -> OutgoingMessage:
+    """The message of one attempt; ``links``: the e-mail's fresh magic links (page e-mails)."""
     row = facts.row
 
     def message(body: str, subject: str = "", html: str = "") -> OutgoingMessage:
@@ -366,7 +378,8 @@ def _render(session: Session, facts: DeliveryFacts) -> OutgoingMessage:
     assert ctx is not None  # a page always has its incident and page request
     channel = row.channel.value
     if channel == "email":
-        ctx = _with_action_links(session, row, ctx)
+        assert links is not None  # stored with the claim (see _needs_links)
+        ctx = replace(ctx, ack_url=links[Action.ACKNOWLEDGE], resolve_url=links[Action.RESOLVE])
         return message(
             formatting.email_text(ctx), formatting.email_subject(ctx), formatting.email_html(ctx)
         )
@@ -377,19 +390,26 @@ def _render(session: Session, facts: DeliveryFacts) -> OutgoingMessage:
     return message(formatting.short_text(ctx), formatting.email_subject(ctx))
 
 
-def _with_action_links(
-    session: Session, row: Notification, ctx: formatting.PageContext
-) -> formatting.PageContext:
-    """Fresh single-use acknowledge/resolve links for this recipient (NOTIF-05), stored with
-    the delivery's claim; each attempt carries its own."""
-    links = magic_links.issue_links(
-        session,
-        user_id=row.user_id,
-        incident_id=ctx.incident_id,
-        actions=(Action.ACKNOWLEDGE, Action.RESOLVE),
-        base_url=ctx.base_url,
+def _needs_links(facts: DeliveryFacts) -> bool:
+    """A page e-mail carries fresh single-use acknowledge/resolve links for its recipient
+    (NOTIF-05), stored with the delivery's claim; each attempt carries its own."""
+    row = facts.row
+    return (
+        row.purpose is NotificationPurpose.PAGE
+        and row.channel is ChannelKind.EMAIL
+        and facts.context is not None
     )
-    return replace(ctx, ack_url=links[Action.ACKNOWLEDGE], resolve_url=links[Action.RESOLVE])
+
+
+def _issue_links(session: Session, facts: DeliveryFacts) -> dict[Action, str]:
+    assert facts.context is not None
+    return magic_links.issue_links(
+        session,
+        user_id=facts.row.user_id,
+        incident_id=facts.context.incident_id,
+        actions=(Action.ACKNOWLEDGE, Action.RESOLVE),
+        base_url=facts.context.base_url,
+    )
 
 
 def _skip_reason(facts: DeliveryFacts) -> str | None:
@@ -414,37 +434,81 @@ def deliver(notification_id: int) -> DeliverOutcome:
     settings = get_settings().notifications
     now = clock.now()
     lease = timedelta(seconds=settings.timeout_seconds + settings.lease_margin_seconds)
+    if not is_sqlite(get_engine()):
+        return _deliver_by_statements(notification_id, settings, now, lease)
     with unit_of_work() as uow:
         session = uow.session
         facts = DeliveryFacts.read(session, notification_id)
-        if facts is None or facts.row.status not in (
-            NotificationStatus.QUEUED,
-            NotificationStatus.SENDING,
-        ):
+        if facts is None:
             return DeliverOutcome.STALE
-        row = facts.row
-        if row.status is NotificationStatus.QUEUED and (
-            row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE
-        ):
-            return DeliverOutcome.NOT_DUE
-        if row.status is NotificationStatus.SENDING and (
-            row.next_attempt_at is not None and row.next_attempt_at > now
-        ):
-            # Another worker holds the claim and may be sending right now: a duplicate message
-            # must not mark it skipped (found by tests/reliability's books).
-            return DeliverOutcome.STALE
+        early = _not_claimable(facts, now)
+        if early is not None:
+            return early
         reason = _skip_reason(facts)
         if reason is not None:
             _finish_skipped(session, facts, reason, now)
             return DeliverOutcome.SKIPPED
-        if not _claim(session, row, now, lease):
+        if not _claim(session, facts.row, now, lease):
             return DeliverOutcome.STALE
-        attempt = row.attempts + 1
-        message = _render(session, facts)
+        message = _render(facts, _issue_links(session, facts) if _needs_links(facts) else None)
+    return _send_and_record(facts, message, settings)
+
+
+def _deliver_by_statements(
+    notification_id: int, settings: NotificationSettings, now: datetime, lease: timedelta
+) -> DeliverOutcome:
+    """``deliver`` on PostgreSQL: read, claim and the e-mail's links in one statement
+    (delivery_statements.py); what it did not claim is decided as on the ORM path."""
+    found = delivery_statements.claim(
+        notification_id,
+        now=now,
+        due_by=now + EARLY_TOLERANCE,
+        lease_end=now + lease,
+        base_url=get_settings().base_url,
+    )
+    if found is None:
+        return DeliverOutcome.STALE
+    values, claimed, links = found
+    facts = DeliveryFacts.of(values)
+    if not claimed:
+        early = _not_claimable(facts, now)
+        if early is not None:
+            return early
+        reason = _skip_reason(facts)
+        if reason is None:
+            return DeliverOutcome.STALE  # another worker's claim came first
+        with unit_of_work() as uow:
+            _finish_skipped(uow.session, facts, reason, now)
+        return DeliverOutcome.SKIPPED
+    return _send_and_record(facts, _render(facts, links if _needs_links(facts) else None), settings)
+
+
+def _not_claimable(facts: DeliveryFacts, now: datetime) -> DeliverOutcome | None:
+    """Finished, not due yet, or claimed by a worker whose lease still runs: nothing to do."""
+    row = facts.row
+    if row.status not in (NotificationStatus.QUEUED, NotificationStatus.SENDING):
+        return DeliverOutcome.STALE
+    if row.status is NotificationStatus.QUEUED and (
+        row.next_attempt_at is not None and row.next_attempt_at > now + EARLY_TOLERANCE
+    ):
+        return DeliverOutcome.NOT_DUE
+    if row.status is NotificationStatus.SENDING and (
+        row.next_attempt_at is not None and row.next_attempt_at > now
+    ):
+        # Another worker holds the claim and may be sending right now: a duplicate message
+        # must not mark it skipped (found by tests/reliability's books).
+        return DeliverOutcome.STALE
+    return None
+
+
+def _send_and_record(
+    facts: DeliveryFacts, message: OutgoingMessage, settings: NotificationSettings
+) -> DeliverOutcome:
+    """The provider call, outside any transaction, then its record (the claim is committed)."""
     started = time.monotonic()
-    used, result = send_with_failover(row.channel.value, message, settings)
+    used, result = send_with_failover(facts.row.channel.value, message, settings)
     duration_ms = int((time.monotonic() - started) * 1000)
-    return _record(facts, attempt, used, result, duration_ms)
+    return _record(facts, facts.row.attempts + 1, used, result, duration_ms)
 
 
 def send_with_failover(
@@ -559,6 +623,23 @@ def _record(
     else:
         outcome = DeliverOutcome.FAILED
         params |= {"b_error": result.summary[:500]}
+    if outcome is DeliverOutcome.DONE and not is_sqlite(get_engine()):
+        # The common outcome in one statement (delivery_statements.py); retries and failures
+        # enqueue and fall back, below.
+        line = None
+        if row.incident_id is not None:
+            line = _outcome_line(facts, outcome, attempt, result)
+        recorded = delivery_statements.record_done(
+            notification_id=notification_id,
+            attempt=attempt,
+            provider=provider,
+            status=result.status,
+            duration_ms=duration_ms,
+            response=result.summary[:500],
+            now=now,
+            line=line,
+        )
+        return outcome if recorded else DeliverOutcome.STALE
     with unit_of_work() as uow:
         session = uow.session
         session.execute(
@@ -635,6 +716,13 @@ def _timeline_outcome(
     attempt: int,
     result: ProviderResult,
 ) -> None:
+    timeline.record_lines(session, [_outcome_line(facts, outcome, attempt, result)])
+
+
+def _outcome_line(
+    facts: DeliveryFacts, outcome: DeliverOutcome, attempt: int, result: ProviderResult
+) -> dict[str, Any]:
+    """The page's timeline line for a finished delivery: "Paged Ann by SMS." or a failure."""
     row = facts.row
     assert row.incident_id is not None
     channel, who = CHANNEL_NAMES[row.channel.value], facts.who
@@ -645,8 +733,7 @@ def _timeline_outcome(
         summary = (
             f"{_capital(channel)} to {who} failed after {attempt} attempt(s): {result.summary}"
         )
-    timeline.record(
-        session,
+    return timeline.line(
         row.incident_id,
         kind,
         summary,

@@ -73,22 +73,37 @@ def issue_links(
 ) -> dict[Action, str]:
     """One new link per action, stored with one statement in the caller's transaction (every
     page e-mail carries two); returns each one's URL (the only copy of its token)."""
-    now = clock.now()
-    tokens = {action: new_token(32) for action in actions}
+    tokens = new_tokens(actions)
     session.execute(
         _INSERT,
         [
-            {
-                "token_hash": sha256_hex(token),
-                "user_id": user_id,
-                "incident_id": incident_id,
-                "action": action.value,
-                "expires_at": now + LINK_TTL,
-                "created_at": now,
-            }
-            for action, token in tokens.items()
+            {"user_id": user_id, "incident_id": incident_id, **row}
+            for row in link_rows(tokens, clock.now())
         ],
     )
+    return link_urls(tokens, base_url)
+
+
+def new_tokens(actions: tuple[Action, ...]) -> dict[Action, str]:
+    """A fresh random token per action (each the only copy of its link's secret)."""
+    return {action: new_token(32) for action in actions}
+
+
+def link_rows(tokens: dict[Action, str], now: datetime) -> list[dict[str, object]]:
+    """What is stored of each token's link, but its user and incident: the hash, never the
+    token (the delivery's one-statement claim adds those two itself, delivery_statements.py)."""
+    return [
+        {
+            "token_hash": sha256_hex(token),
+            "action": action.value,
+            "expires_at": now + LINK_TTL,
+            "created_at": now,
+        }
+        for action, token in tokens.items()
+    ]
+
+
+def link_urls(tokens: dict[Action, str], base_url: str) -> dict[Action, str]:
     root = base_url.rstrip("/")
     return {action: f"{root}{LINK_PATH}/{token}" for action, token in tokens.items()}
 

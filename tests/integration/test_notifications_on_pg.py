@@ -1,0 +1,56 @@
+"""The delivery behaviour tests again, on a migrated PostgreSQL database.
+
+On PostgreSQL a delivery's claim (with the e-mail's magic links) and its successful record are
+one statement each (``backend/notifications/delivery_statements.py``); on SQLite they go
+through the ORM's unit of work. These are the same test functions as the service tests of the
+dispatcher, its fallback, lease, breaker and web push, and the API tests of the e-mail's
+links (imported, not copied), run here with the ``engine`` fixture replaced by a PostgreSQL
+one, so both paths answer to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from backend.notifications import delivery_statements, dispatch
+from backend.notifications.models import ChannelKind
+from tests.api.conftest import client
+from tests.api.test_remote_actions import *  # noqa: F403  # the same tests, on PostgreSQL
+from tests.factories.notifications import verified_method
+from tests.integration import test_ingest_on_pg as on_pg
+from tests.service.test_notification_breaker import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service.test_notification_fallback import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service.test_notification_lease import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service.test_notification_web_push import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service.test_notifications import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service.test_notifications import World, world
+from tests.service.test_notifications_demo import *  # noqa: F403  # the same, on PostgreSQL
+
+# After the star imports, which bring the suite's SQLite ``engine`` fixture along.
+engine, migrated_template = on_pg.engine, on_pg.migrated_template
+__all__ = ["client", "engine", "migrated_template", "world"]
+pytestmark = pytest.mark.integration
+
+
+def test_a_delivery_takes_the_one_statement_path_here(engine: Engine, world: World) -> None:
+    """Guards the point of this module: on PostgreSQL the statements are the ones under test."""
+    calls: list[str] = []
+    claim, record = delivery_statements.claim, delivery_statements.record_done
+
+    def counting_claim(*args: object, **kwargs: object) -> object:
+        calls.append("claim")
+        return claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_record(**kwargs: object) -> bool:
+        calls.append("record")
+        return record(**kwargs)  # type: ignore[arg-type]
+
+    verified_method(world.crew.id("ann"), ChannelKind.SMS, "+15550001")
+    _, deliveries = world.page()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(delivery_statements, "claim", counting_claim)
+        patch.setattr(delivery_statements, "record_done", counting_record)
+        outcomes = [dispatch.deliver(d.notification_id) for d in deliveries]
+    assert outcomes[0] is dispatch.DeliverOutcome.DONE
+    assert calls[:2] == ["claim", "record"]
