@@ -77,11 +77,17 @@ def sync_calendars() -> None:
     max_retries=5,
     min_backoff=1_000,
     max_backoff=30_000,
-    time_limit=60_000,
+    # As a delivery's: the job also delivers the page's first notification (ADR 0016).
+    time_limit=120_000,
 )
 def escalate_step(incident_id: int, token: str, step: int) -> None:
     # Retries are safe (the step is a compare-and-set); the sweeper catches what they miss.
-    escalation.run_step(int(incident_id), str(token), int(step))
+    result = escalation.run_step(int(incident_id), str(token), int(step), hold_first=True)
+    # The first notification due at once is delivered here rather than through the queue: one
+    # message less per page, and no wait behind a backlog for it (ADR 0016). Never raises: a
+    # failure hands it to the queue (a retry of this job would find the step done).
+    for notification_id in result.held:
+        notifications.deliver_held(notification_id)
 
 
 @dramatiq.actor(**_options(JobName.SWEEP_ESCALATIONS), max_retries=0, time_limit=60_000)

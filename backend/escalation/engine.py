@@ -102,6 +102,9 @@ class StepOutcome(StrEnum):
 class StepResult:
     outcome: StepOutcome
     paged_user_ids: tuple[int, ...] = ()
+    # With ``hold_first``: the notification due at once that was not enqueued, for the caller
+    # to deliver after this returns (dispatch.deliver_held).
+    held: tuple[int, ...] = ()
 
 
 def minutes(count: int) -> timedelta:
@@ -236,10 +239,12 @@ def stop(session: Session, incident_id: int) -> None:
 # --- one step --------------------------------------------------------------------------------
 
 
-def run_step(incident_id: int, token: str, step: int) -> StepResult:
+def run_step(incident_id: int, token: str, step: int, *, hold_first: bool = False) -> StepResult:
     """Run step ``step`` of the incident's escalation if (token, step, OPEN) still match.
 
-    Idempotent: any mismatch returns STALE and changes nothing.
+    Idempotent: any mismatch returns STALE and changes nothing. ``hold_first``: the first
+    notification due at once is returned in ``held`` instead of being enqueued (the step's
+    job delivers it itself, ADR 0016); every other one is enqueued as usual.
     """
     now = clock.now()
     with unit_of_work() as uow:
@@ -261,14 +266,15 @@ def run_step(incident_id: int, token: str, step: int) -> StepResult:
         if plan.exhausts:
             _exhausted(uow, incident_id, service_id, chain)
             return StepResult(StepOutcome.EXHAUSTED)
-        paged = _fire(uow, incident_id, Severity(row[6]).value, chain, plan, now)
+        held: list[int] | None = [] if hold_first else None
+        paged = _fire(uow, incident_id, Severity(row[6]).value, chain, plan, now, held)
         _publish(uow, "incidents.incident.escalated", incident_id, service_id, step=step)
         assert plan.next_step is not None
         assert plan.wait_minutes is not None
         wait, next_step = minutes(plan.wait_minutes), plan.next_step
         if queued_now(wait):
             uow.after_commit(lambda: send(incident_id, token, next_step, wait))
-        return StepResult(StepOutcome.FIRED, paged)
+        return StepResult(StepOutcome.FIRED, paged, tuple(held or ()))
 
 
 def queued_now(wait: timedelta) -> bool:
@@ -301,7 +307,13 @@ def _claim(session: Session, incident_id: int, token: str, plan: StepPlan, now: 
 
 
 def _fire(
-    uow: UnitOfWork, incident_id: int, severity: str, chain: Chain, plan: StepPlan, now: datetime
+    uow: UnitOfWork,
+    incident_id: int,
+    severity: str,
+    chain: Chain,
+    plan: StepPlan,
+    now: datetime,
+    held: list[int] | None = None,
 ) -> tuple[int, ...]:
     session = uow.session
     assert plan.level is not None
@@ -350,7 +362,7 @@ def _fire(
         # Notifications are planned in this transaction and sent after commit.
         # From what this step holds: no reading the page request and incident back.
         facts = notifications.PageFacts(incident_id, person.user_id, now, severity)
-        planned = notifications.plan_page(uow, int(inserted[0]), facts)
+        planned = notifications.plan_page(uow, int(inserted[0]), facts, held)
         unreachable = "" if planned else " No verified contact method: nobody is notified."
         lines.append(
             timeline.line(

@@ -169,9 +169,18 @@ class PageFacts:
     severity: str
 
 
-def plan_page(uow: UnitOfWork, page_request_id: int, facts: PageFacts | None = None) -> int:
+def plan_page(
+    uow: UnitOfWork,
+    page_request_id: int,
+    facts: PageFacts | None = None,
+    held: list[int] | None = None,
+) -> int:
     """Plan the notifications of one page request in the caller's transaction; returns how
-    many. They are enqueued after commit, each delayed until it is due."""
+    many. They are enqueued after commit, each delayed until it is due.
+
+    ``held``: while it is empty, the first notification due at once is put there instead of
+    being enqueued; the caller delivers it itself after commit (``deliver_held``: the
+    escalation step's job, ADR 0016)."""
     session = uow.session
     if facts is None:
         page = session.get(PageRequest, page_request_id)
@@ -224,8 +233,25 @@ def plan_page(uow: UnitOfWork, page_request_id: int, facts: PageFacts | None = N
         ],
     ).all()
     due = [(int(i), item.due_at) for i, item in zip(ids, planned, strict=True)]
+    if held is not None and not held:
+        first = next((d for d in due if d[1] <= now + EARLY_TOLERANCE), None)
+        if first is not None:
+            held.append(first[0])
+            due.remove(first)
     uow.after_commit(lambda: _send_all(due))
-    return len(due)
+    return len(ids)
+
+
+def deliver_held(notification_id: int) -> DeliverOutcome | None:
+    """Deliver a notification its planner held back from the queue (``plan_page``'s ``held``).
+    Any error hands it to the queue as usual (and if that fails too, the sweep re-sends it:
+    the row is committed, queued and due). None: handed to the queue."""
+    try:
+        return deliver(notification_id)
+    except Exception:
+        log.warning("held_delivery_failed", notification_id=notification_id, exc_info=True)
+        send(notification_id)
+        return None
 
 
 def queue_direct(

@@ -1,35 +1,64 @@
 """The delivery behaviour tests again, on a migrated PostgreSQL database.
 
 On PostgreSQL a delivery's claim (with the e-mail's magic links) and its successful record are
-one statement each (``backend/notifications/delivery_statements.py``); on SQLite they go
-through the ORM's unit of work. These are the same test functions as the service tests of the
-dispatcher, its fallback, lease, breaker and web push, and the API tests of the e-mail's
-links (imported, not copied), run here with the ``engine`` fixture replaced by a PostgreSQL
-one, so both paths answer to the same behaviour.
+one statement each (``backend/notifications/delivery_statements.py``, ADR 0015); on SQLite they
+go through the ORM's unit of work. These are the same test functions as the service tests of
+the dispatcher, its fallback, lease, breaker and web push, the step's held first delivery, and
+the API tests of the e-mail's links (imported, not copied), run here with the ``engine``
+fixture replaced by a PostgreSQL one, so both paths answer to the same behaviour.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
+from _pytest.fixtures import FixtureFunctionDefinition
 from sqlalchemy.engine import Engine
 
 from backend.notifications import delivery_statements, dispatch
 from backend.notifications.models import ChannelKind
+from tests.api import test_remote_actions
 from tests.api.conftest import client
-from tests.api.test_remote_actions import *  # noqa: F403  # the same tests, on PostgreSQL
 from tests.factories.notifications import verified_method
 from tests.integration import test_ingest_on_pg as on_pg
-from tests.service.test_notification_breaker import *  # noqa: F403  # the same, on PostgreSQL
-from tests.service.test_notification_fallback import *  # noqa: F403  # the same, on PostgreSQL
-from tests.service.test_notification_lease import *  # noqa: F403  # the same, on PostgreSQL
-from tests.service.test_notification_web_push import *  # noqa: F403  # the same, on PostgreSQL
-from tests.service.test_notifications import *  # noqa: F403  # the same, on PostgreSQL
+from tests.service import (
+    test_notification_breaker,
+    test_notification_fallback,
+    test_notification_lease,
+    test_notification_web_push,
+    test_notifications,
+    test_notifications_demo,
+    test_step_delivers_first,
+)
+from tests.service.test_notification_breaker import twilio
 from tests.service.test_notifications import World, world
-from tests.service.test_notifications_demo import *  # noqa: F403  # the same, on PostgreSQL
 
-# After the star imports, which bring the suite's SQLite ``engine`` fixture along.
+
+def _tests_and_fixtures(module: ModuleType) -> dict[str, object]:
+    """A module's test functions and its own fixtures, by name (a star import would take
+    only its ``__all__``, the fixtures it re-exports)."""
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if name.startswith("test_") or isinstance(value, FixtureFunctionDefinition)
+    }
+
+
+for _module in (
+    test_remote_actions,
+    test_notification_breaker,
+    test_notification_fallback,
+    test_notification_lease,
+    test_notification_web_push,
+    test_notifications,
+    test_notifications_demo,
+    test_step_delivers_first,
+):
+    globals().update(_tests_and_fixtures(_module))
+# Last: the modules above bring the suite's SQLite ``engine`` along.
 engine, migrated_template = on_pg.engine, on_pg.migrated_template
-__all__ = ["client", "engine", "migrated_template", "world"]
+__all__ = ["client", "engine", "migrated_template", "twilio", "world"]
 pytestmark = pytest.mark.integration
 
 
