@@ -10,6 +10,7 @@ fixture replaced by a PostgreSQL one, so both paths answer to the same behaviour
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 
 import pytest
@@ -18,21 +19,22 @@ from sqlalchemy.engine import Engine
 
 from backend.notifications import delivery_statements, dispatch
 from backend.notifications.models import ChannelKind
-from tests.api import test_remote_actions
 from tests.api.conftest import client
 from tests.factories.notifications import verified_method
 from tests.integration import test_ingest_on_pg as on_pg
-from tests.service import (
-    test_notification_breaker,
-    test_notification_fallback,
-    test_notification_lease,
-    test_notification_web_push,
-    test_notifications,
-    test_notifications_demo,
-    test_step_delivers_first,
-)
 from tests.service.test_notification_breaker import twilio
 from tests.service.test_notifications import World, world
+
+SAME_TESTS = (
+    "tests.api.test_remote_actions",
+    "tests.service.test_notification_breaker",
+    "tests.service.test_notification_fallback",
+    "tests.service.test_notification_lease",
+    "tests.service.test_notification_web_push",
+    "tests.service.test_notifications",
+    "tests.service.test_notifications_demo",
+    "tests.service.test_step_delivers_first",
+)
 
 
 def _tests_and_fixtures(module: ModuleType) -> dict[str, object]:
@@ -45,17 +47,8 @@ def _tests_and_fixtures(module: ModuleType) -> dict[str, object]:
     }
 
 
-for _module in (
-    test_remote_actions,
-    test_notification_breaker,
-    test_notification_fallback,
-    test_notification_lease,
-    test_notification_web_push,
-    test_notifications,
-    test_notifications_demo,
-    test_step_delivers_first,
-):
-    globals().update(_tests_and_fixtures(_module))
+for _name in SAME_TESTS:
+    globals().update(_tests_and_fixtures(importlib.import_module(_name)))
 # Last: the modules above bring the suite's SQLite ``engine`` along.
 engine, migrated_template = on_pg.engine, on_pg.migrated_template
 __all__ = ["client", "engine", "migrated_template", "twilio", "world"]
