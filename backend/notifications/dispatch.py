@@ -27,7 +27,6 @@ from sqlmodel import Session
 
 from backend.audit import service as audit
 from backend.audit.models import Severity as AuditSeverity
-from backend.catalog.models import Service
 from backend.core import clock, secretbox, sweep_backoff
 from backend.core.actor import Actor
 from backend.core.db import UnitOfWork, get_engine, is_sqlite, unit_of_work
@@ -65,8 +64,6 @@ from backend.notifications.providers import OutgoingMessage, ProviderResult, pro
 log = structlog.get_logger(__name__)
 _N = Notification.__table__  # type: ignore[attr-defined]  # SQLModel sets it at runtime
 _PR = PageRequest.__table__  # type: ignore[attr-defined]
-_INC = Incident.__table__  # type: ignore[attr-defined]
-_SVC = Service.__table__  # type: ignore[attr-defined]
 _USR = User.__table__  # type: ignore[attr-defined]
 _ATTEMPT = DeliveryAttempt.__table__  # type: ignore[attr-defined]
 EARLY_TOLERANCE = timedelta(seconds=2)
@@ -279,31 +276,6 @@ def queue_direct(
 # --- delivery --------------------------------------------------------------------------------
 
 
-# Everything one delivery reads, in one statement: the notification, and for a page its
-# incident, page request, service and recipient's name. Six ORM ``Session.get`` calls before
-# (and a flush): most of a delivery's CPU (``bench/paging_cpu.py``).
-_FACTS = (
-    select(
-        *_N.c,
-        _INC.c.status.label("incident_status"),
-        _INC.c.title.label("incident_title"),
-        _INC.c.severity.label("incident_severity"),
-        _INC.c.priority.label("incident_priority"),
-        _SVC.c.name.label("service_name"),
-        _PR.c.level.label("page_level"),
-        _PR.c.repeat.label("page_repeat"),
-        _USR.c.name.label("user_name"),
-    )
-    .select_from(
-        _N.outerjoin(_INC, _INC.c.id == _N.c.incident_id)
-        .outerjoin(_SVC, _SVC.c.id == _INC.c.service_id)
-        .outerjoin(_PR, _PR.c.id == _N.c.page_request_id)
-        .outerjoin(_USR, _USR.c.id == _N.c.user_id)
-    )
-    .where(_N.c.id == bindparam("notification_id"))
-)
-
-
 @dataclass(frozen=True)
 class DeliveryFacts:
     """A notification (detached from any session) with what its delivery needs to know."""
@@ -315,12 +287,14 @@ class DeliveryFacts:
 
     @classmethod
     def read(cls, session: Session, notification_id: int) -> DeliveryFacts | None:
-        found = session.execute(_FACTS, {"notification_id": notification_id}).first()
+        found = session.execute(
+            delivery_statements.FACTS, {"notification_id": notification_id}
+        ).first()
         return None if found is None else cls.of(found._mapping)
 
     @classmethod
     def of(cls, values: Mapping[str, Any] | RowMapping) -> DeliveryFacts:
-        """From one row of ``_FACTS`` (or of the one-statement claim: the same names)."""
+        """From one row of ``delivery_statements.FACTS`` (read alone, or by the claim)."""
         row = Notification(**{column.name: values[column.name] for column in _N.c})
         context = None
         if values["incident_title"] is not None and values["page_level"] is not None:

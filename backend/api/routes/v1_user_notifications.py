@@ -9,7 +9,8 @@ OnCall page an address nobody confirmed. ``users:read`` reads, ``users:write`` c
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Response
 from starlette.concurrency import run_in_threadpool
@@ -33,32 +34,22 @@ from backend.notifications.schemas import (
 router = APIRouter(prefix="/api/v1/users/{user_id}", tags=["users"])
 Reader = Annotated[Actor, Depends(api_key(Scope.USERS_READ))]
 Writer = Annotated[Actor, Depends(api_key(Scope.USERS_WRITE))]
+T = TypeVar("T")
 
 
-def _existing(actor: Actor, user_id: int) -> None:
-    """404 for an unknown user (the services would answer an empty list or the defaults)."""
+def _of_existing_user(read: Callable[[Actor, int], T], actor: Actor, user_id: int) -> T:
+    """``read(actor, user_id)``, but 404 for an unknown user (the services' reads would answer
+    an empty list, the defaults or null)."""
     identity.get_user(actor, user_id)
-
-
-def _contact_methods(actor: Actor, user_id: int) -> list[ContactMethodOut]:
-    _existing(actor, user_id)
-    return notifications.list_contact_methods(actor, user_id)
-
-
-def _rules(actor: Actor, user_id: int) -> list[RuleOut]:
-    _existing(actor, user_id)
-    return notifications.list_rules(actor, user_id)
-
-
-def _quiet_hours(actor: Actor, user_id: int) -> QuietHoursIn | None:
-    _existing(actor, user_id)
-    return personal.my_quiet_hours(actor, user_id)
+    return read(actor, user_id)
 
 
 @router.get("/contact-methods")
 async def list_contact_methods(actor: Reader, user_id: int) -> list[ContactMethodOut]:
     """The user's contact methods (a Teams webhook shown as its host only)."""
-    return await run_in_threadpool(_contact_methods, actor, user_id)
+    return await run_in_threadpool(
+        _of_existing_user, notifications.list_contact_methods, actor, user_id
+    )
 
 
 @router.post("/contact-methods", status_code=201)
@@ -100,7 +91,7 @@ async def remove_contact_method(actor: Writer, user_id: int, method_id: int) -> 
 @router.get("/notification-rules")
 async def list_rules(actor: Reader, user_id: int) -> list[RuleOut]:
     """The effective rules per urgency: the user's own, or the defaults (``id`` null)."""
-    return await run_in_threadpool(_rules, actor, user_id)
+    return await run_in_threadpool(_of_existing_user, notifications.list_rules, actor, user_id)
 
 
 @router.put("/notification-rules/{urgency}")
@@ -115,7 +106,7 @@ async def set_rules(
 @router.get("/quiet-hours")
 async def get_quiet_hours(actor: Reader, user_id: int) -> QuietHoursIn | None:
     """The low-urgency quiet hours in the user's time zone (HH:MM), or null."""
-    return await run_in_threadpool(_quiet_hours, actor, user_id)
+    return await run_in_threadpool(_of_existing_user, personal.my_quiet_hours, actor, user_id)
 
 
 @router.put("/quiet-hours", status_code=204)
